@@ -1,0 +1,138 @@
+/**
+ * Instance catalog: every EC2 instance type the platform may launch, with its GPUs and its
+ * on-demand price. This is the only place prices and GPU specs live; config validation,
+ * the cost model and the policies all read it.
+ *
+ * Prices are us-east-1 Linux on-demand $/hour from aws/karpenter-provider-aws
+ * `pkg/providers/pricing/zz_generated.pricing_aws.go` (generated 2026-07-20 from the AWS
+ * Pricing API). GPU memory is the EC2-reported MiB per GPU from the same repository's
+ * `website/content/en/v1.14/reference/instance-types.md`. See
+ * ../shared/reference/upstream-facts.md section 9.
+ */
+
+export type GpuModel = "a10g" | "l4" | "l40s" | "a100" | "a100-80gb" | "h100";
+
+export interface GpuSpec {
+  /** Karpenter's `karpenter.k8s.aws/instance-gpu-name` value for the GPU. */
+  readonly name: "a10g" | "l4" | "l40s" | "a100" | "h100";
+  /** Our GPU model key (distinguishes A100 40 GB from 80 GB). */
+  readonly model: GpuModel;
+  /** CUDA compute capability, which selects architecture-specific images (TEI). */
+  readonly computeCapability: "8.0" | "8.6" | "8.9" | "9.0";
+  readonly count: number;
+  /** Memory per GPU in MiB, as EC2 reports it. */
+  readonly memoryMiB: number;
+}
+
+export interface InstanceType {
+  readonly name: string;
+  readonly family: string;
+  readonly size: string;
+  readonly vcpu: number;
+  readonly memoryGiB: number;
+  readonly gpu?: GpuSpec;
+  /** Supports Elastic Fabric Adapter interfaces. */
+  readonly efa: boolean;
+  /** us-east-1 Linux on-demand $/hour. */
+  readonly onDemandHourlyUsd: number;
+  /** Where the price and specs were read. */
+  readonly source: string;
+}
+
+const PRICING_SRC = "aws/karpenter-provider-aws pkg/providers/pricing/zz_generated.pricing_aws.go (2026-07-20, us-east-1)";
+const SPECS_SRC = "aws/karpenter-provider-aws website/content/en/v1.14/reference/instance-types.md";
+const SRC = `${PRICING_SRC}; ${SPECS_SRC}`;
+
+const a10g = (count: number): GpuSpec => ({ name: "a10g", model: "a10g", computeCapability: "8.6", count, memoryMiB: 22888 });
+const l4 = (count: number): GpuSpec => ({ name: "l4", model: "l4", computeCapability: "8.9", count, memoryMiB: 22888 });
+const l40s = (count: number): GpuSpec => ({ name: "l40s", model: "l40s", computeCapability: "8.9", count, memoryMiB: 45776 });
+const a100 = (count: number): GpuSpec => ({ name: "a100", model: "a100", computeCapability: "8.0", count, memoryMiB: 40960 });
+const a100x80 = (count: number): GpuSpec => ({ name: "a100", model: "a100-80gb", computeCapability: "8.0", count, memoryMiB: 81920 });
+const h100 = (count: number): GpuSpec => ({ name: "h100", model: "h100", computeCapability: "9.0", count, memoryMiB: 81920 });
+
+/** EFA-capable types among those listed (AWS EC2 User Guide, "Supported instance types" for EFA). */
+const EFA_TYPES = new Set(["g5.48xlarge", "g6e.12xlarge", "p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge"]);
+
+function it(name: string, vcpu: number, memoryGiB: number, onDemandHourlyUsd: number, gpu?: GpuSpec, source = SRC): InstanceType {
+  const [family, size] = name.split(".") as [string, string];
+  const efa = EFA_TYPES.has(name);
+  return gpu
+    ? { name, family, size, vcpu, memoryGiB, gpu, efa, onDemandHourlyUsd, source }
+    : { name, family, size, vcpu, memoryGiB, efa, onDemandHourlyUsd, source };
+}
+
+const ALL: readonly InstanceType[] = [
+  // NVIDIA A10G (Ampere, sm86), 24 GB nominal.
+  it("g5.xlarge", 4, 16, 1.006, a10g(1)),
+  it("g5.2xlarge", 8, 32, 1.212, a10g(1)),
+  it("g5.4xlarge", 16, 64, 1.624, a10g(1)),
+  it("g5.12xlarge", 48, 192, 5.672, a10g(4)),
+  it("g5.48xlarge", 192, 768, 16.288, a10g(8)),
+  // NVIDIA L4 (Ada, sm89), 24 GB nominal.
+  it("g6.xlarge", 4, 16, 0.8048, l4(1)),
+  it("g6.12xlarge", 48, 192, 4.6016, l4(4)),
+  // NVIDIA L40S (Ada, sm89), 48 GB nominal.
+  it("g6e.xlarge", 4, 32, 1.861, l40s(1)),
+  it("g6e.12xlarge", 48, 384, 10.49264, l40s(4)),
+  // NVIDIA A100 (Ampere, sm80): 40 GB on p4d, 80 GB on p4de.
+  it("p4d.24xlarge", 96, 1152, 21.957642, a100(8)),
+  it("p4de.24xlarge", 96, 1152, 27.44705, a100x80(8)),
+  // NVIDIA H100 (Hopper, sm90), 80 GB.
+  it("p5.4xlarge", 16, 256, 6.88, h100(1)),
+  it("p5.48xlarge", 192, 2048, 55.04, h100(8)),
+  // CPU types for the system node group and the Karpenter CPU pool.
+  it("m5.large", 2, 8, 0.096),
+  it("m5.xlarge", 4, 16, 0.192),
+  it("m5.2xlarge", 8, 32, 0.384),
+  it("m5.4xlarge", 16, 64, 0.768),
+  it("m6i.large", 2, 8, 0.096),
+  it("m6i.xlarge", 4, 16, 0.192),
+  it("m6i.2xlarge", 8, 32, 0.384),
+  it("m6i.4xlarge", 16, 64, 0.768),
+  it("t3.large", 2, 8, 0.0832),
+];
+
+export const INSTANCE_TYPES: ReadonlyMap<string, InstanceType> = new Map(ALL.map((t) => [t.name, t]));
+
+export function instanceType(name: string): InstanceType | undefined {
+  return INSTANCE_TYPES.get(name);
+}
+
+/** Like {@link instanceType}, for names that config validation has already checked. */
+export function requireInstanceType(name: string): InstanceType {
+  const t = INSTANCE_TYPES.get(name);
+  if (!t) throw new Error(`instance type ${name} is not in infra/catalog/instances.ts`);
+  return t;
+}
+
+export function instanceTypesInFamilies(families: readonly string[], sizes?: readonly string[]): InstanceType[] {
+  return ALL.filter((t) => families.includes(t.family) && (!sizes || sizes.includes(t.size)));
+}
+
+export const INSTANCE_FAMILIES: readonly string[] = [...new Set(ALL.map((t) => t.family))];
+
+export function isGpuFamily(family: string): boolean {
+  return ALL.some((t) => t.family === family && t.gpu !== undefined);
+}
+
+/** GPU memory per GPU in GiB. */
+export function gpuMemoryGiB(t: InstanceType): number {
+  return t.gpu ? t.gpu.memoryMiB / 1024 : 0;
+}
+
+export const HOURS_PER_MONTH = 730;
+
+/**
+ * Non-instance list prices (us-east-1) used by the cost model.
+ * EKS: upstream-facts.md section 9 (AWS Containers blog, EKS pricing).
+ */
+export const SERVICE_PRICES = {
+  eksControlPlaneStandardHourlyUsd: { value: 0.1, source: "AWS EKS pricing: $0.10 per cluster-hour (standard support)" },
+  eksControlPlaneExtendedHourlyUsd: { value: 0.6, source: "AWS EKS pricing: $0.60 per cluster-hour (extended support)" },
+  natGatewayHourlyUsd: { value: 0.045, source: "AWS VPC pricing, us-east-1 (infracost price data): $0.045/h per NAT gateway, plus $0.045/GB processed" },
+  publicIpv4HourlyUsd: { value: 0.005, source: "AWS VPC pricing: $0.005/h per in-use public IPv4 address (since 2024-02-01)" },
+  ebsGp3GbMonthUsd: { value: 0.08, source: "AWS EBS pricing, us-east-1 (infracost price data): gp3 $0.08/GB-month (baseline 3000 IOPS, 125 MB/s free)" },
+  s3StandardGbMonthUsd: { value: 0.023, source: "AWS S3 pricing, us-east-1 (infracost price data): Standard $0.023/GB-month, first 50 TB" },
+  kmsKeyMonthlyUsd: { value: 1.0, source: "AWS KMS pricing: $1/month per customer managed key" },
+  sqsPerMillionRequestsUsd: { value: 0.4, source: "AWS SQS pricing (infracost price data): $0.40 per 1M standard requests" },
+} as const;

@@ -1,0 +1,143 @@
+/**
+ * Model catalog: each model's memory needs and its serving recipe. Config validation uses
+ * the memory figures to check that a model fits the GPUs of the pool it is placed on; the
+ * serving components use the recipe.
+ *
+ * Sources (see ../shared/reference/upstream-facts.md sections 1, 2, 10 and 11):
+ * - gpt-oss: openai/gpt-oss README; vllm-project/recipes models/openai/gpt-oss-{20b,120b}.yaml,
+ *   OpenAI/GPT-OSS.md, OpenAI/GPT-OSS_Hopper.yaml; vllm issue #22331 (20b loads as 12.88 GiB).
+ * - Architecture (layers, KV heads, head dim): the models' config.json on Hugging Face.
+ * - BGE: the models' Hugging Face cards and 1_Pooling/config.json; TEI README.
+ */
+
+export interface LlmModel {
+  readonly kind: "llm";
+  readonly key: string;
+  /** Hugging Face repository. */
+  readonly hfRepo: string;
+  /** Weights as loaded on the GPU, GiB (MXFP4 MoE + BF16 attention). */
+  readonly weightsGiB: number;
+  /**
+   * KV-cache bytes per token, all layers counted at full attention:
+   * 2 (K and V) x layers x KV heads x head dim x 2 bytes (BF16). Conservative for gpt-oss,
+   * whose alternate layers use a 128-token sliding window.
+   */
+  readonly kvBytesPerToken: number;
+  /** CUDA graphs, activations and the sampler, outside the KV cache, GiB. */
+  readonly runtimeOverheadGiB: number;
+  readonly maxContextTokens: number;
+  /** Seconds to load the weights from S3 with the Run:ai streamer at 3.51 GiB/s, rounded up. */
+  readonly s3LoadSeconds: number;
+  /** Seconds of torch.compile and CUDA graph capture on a warm node (vllm issue #22331: ~20 s for 20b). */
+  readonly compileSeconds: number;
+  /** Serving recipe from vllm-project/recipes. */
+  readonly recipe: {
+    /** Recipe's advice on prefix caching; V1 enables it by default, the Hopper config turns it off. */
+    readonly prefixCaching: boolean;
+    readonly toolCallParser: "openai";
+    readonly extraArgs: readonly string[];
+  };
+  readonly source: string;
+}
+
+export interface EncoderModel {
+  readonly kind: "embedding" | "reranker";
+  readonly key: string;
+  readonly hfRepo: string;
+  /** Pooling the model defines in 1_Pooling/config.json (BGE uses CLS). */
+  readonly pooling?: "cls" | "mean";
+  readonly weightsGiB: number;
+  readonly maxInputTokens: number;
+  readonly dimensions?: number;
+  readonly source: string;
+}
+
+export type Model = LlmModel | EncoderModel;
+
+const GIB = 1024 ** 3;
+
+function kvBytesPerToken(layers: number, kvHeads: number, headDim: number): number {
+  return 2 * layers * kvHeads * headDim * 2;
+}
+
+export const MODELS = {
+  "gpt-oss-20b": {
+    kind: "llm",
+    key: "gpt-oss-20b",
+    hfRepo: "openai/gpt-oss-20b",
+    weightsGiB: 12.88,
+    kvBytesPerToken: kvBytesPerToken(24, 8, 64),
+    runtimeOverheadGiB: 2,
+    maxContextTokens: 131072,
+    s3LoadSeconds: Math.ceil(12.88 / 3.51),
+    compileSeconds: 20,
+    recipe: {
+      prefixCaching: true,
+      toolCallParser: "openai",
+      extraArgs: ["--async-scheduling"],
+    },
+    source: "openai/gpt-oss README; vllm-project/recipes models/openai/gpt-oss-20b.yaml; vllm issue #22331",
+  },
+  "gpt-oss-120b": {
+    kind: "llm",
+    key: "gpt-oss-120b",
+    hfRepo: "openai/gpt-oss-120b",
+    // ~60.8 GB of weights (upstream-facts section 11) = 56.6 GiB.
+    weightsGiB: 60.8e9 / GIB,
+    kvBytesPerToken: kvBytesPerToken(36, 8, 64),
+    runtimeOverheadGiB: 3,
+    maxContextTokens: 131072,
+    s3LoadSeconds: Math.ceil(60.8e9 / GIB / 3.51),
+    compileSeconds: 40,
+    recipe: {
+      prefixCaching: true,
+      toolCallParser: "openai",
+      extraArgs: ["--async-scheduling"],
+    },
+    source: "openai/gpt-oss README; vllm-project/recipes models/openai/gpt-oss-120b.yaml, OpenAI/GPT-OSS.md",
+  },
+  "bge-large-en-v1.5": {
+    kind: "embedding",
+    key: "bge-large-en-v1.5",
+    hfRepo: "BAAI/bge-large-en-v1.5",
+    pooling: "cls",
+    weightsGiB: 1.25,
+    maxInputTokens: 512,
+    dimensions: 1024,
+    source: "huggingface.co/BAAI/bge-large-en-v1.5 (1_Pooling/config.json: pooling_mode_cls_token=true)",
+  },
+  "bge-reranker-large": {
+    kind: "reranker",
+    key: "bge-reranker-large",
+    hfRepo: "BAAI/bge-reranker-large",
+    weightsGiB: 1.04,
+    maxInputTokens: 512,
+    source: "huggingface.co/BAAI/bge-reranker-large; TEI README (supported rerankers)",
+  },
+} as const satisfies Record<string, Model>;
+
+export type ModelKey = keyof typeof MODELS;
+export type LlmModelKey = { [K in ModelKey]: (typeof MODELS)[K]["kind"] extends "llm" ? K : never }[ModelKey];
+export type EncoderModelKey = Exclude<ModelKey, LlmModelKey>;
+
+export const LLM_MODEL_KEYS = Object.values(MODELS)
+  .filter((m) => m.kind === "llm")
+  .map((m) => m.key) as LlmModelKey[];
+export const EMBEDDING_MODEL_KEYS = Object.values(MODELS)
+  .filter((m) => m.kind === "embedding")
+  .map((m) => m.key) as EncoderModelKey[];
+export const RERANKER_MODEL_KEYS = Object.values(MODELS)
+  .filter((m) => m.kind === "reranker")
+  .map((m) => m.key) as EncoderModelKey[];
+
+export function llmModel(key: LlmModelKey): LlmModel {
+  return MODELS[key];
+}
+
+/**
+ * GPU memory (GiB) a replica needs: the weights, the runtime overhead, and a KV cache large
+ * enough for one sequence of `maxModelLen` tokens (vLLM refuses to start otherwise).
+ */
+export function llmMemoryNeedGiB(model: LlmModel, maxModelLen: number): number {
+  return model.weightsGiB + model.runtimeOverheadGiB + (model.kvBytesPerToken * maxModelLen) / GIB;
+}

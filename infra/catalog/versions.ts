@@ -1,0 +1,114 @@
+/**
+ * Versions catalog: every Helm chart and container image the platform installs, pinned.
+ * Nothing else in the program names a version. Each entry says where the pin was verified
+ * (see ../shared/reference/upstream-facts.md for the sources).
+ */
+
+export interface ChartPin {
+  /** Helm repository URL, or an `oci://` registry path (then `chart` is the full reference). */
+  readonly repo: string;
+  readonly chart: string;
+  readonly version: string;
+  readonly appVersion?: string;
+  readonly source: string;
+}
+
+export interface ImagePin {
+  readonly repository: string;
+  readonly tag: string;
+  readonly source: string;
+}
+
+export const KUBERNETES_VERSION = {
+  value: "1.36",
+  source: "aws/karpenter-provider-aws website v1.14 getting-started (K8S_VERSION=1.36, tested with Karpenter 1.14.1)",
+} as const;
+
+export const CHARTS = {
+  karpenter: {
+    repo: "oci://public.ecr.aws/karpenter",
+    chart: "karpenter",
+    version: "1.14.1",
+    appVersion: "1.14.1",
+    source: "aws/karpenter-provider-aws charts/karpenter/Chart.yaml (upstream-facts section 4)",
+  },
+  nvidiaDevicePlugin: {
+    repo: "https://nvidia.github.io/k8s-device-plugin",
+    chart: "nvidia-device-plugin",
+    version: "0.20.0",
+    appVersion: "0.20.0",
+    source: "NVIDIA/k8s-device-plugin deployments/helm (upstream-facts section 7)",
+  },
+  dcgmExporter: {
+    repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
+    chart: "dcgm-exporter",
+    version: "4.8.2",
+    appVersion: "4.5.3-4.8.2",
+    source: "NVIDIA/dcgm-exporter deployment/Chart.yaml (upstream-facts section 7)",
+  },
+  externalSecrets: {
+    repo: "https://charts.external-secrets.io",
+    chart: "external-secrets",
+    version: "2.9.0",
+    appVersion: "v2.9.0",
+    source: "external-secrets/external-secrets deploy/charts/external-secrets/Chart.yaml (upstream-facts section 5)",
+  },
+  keda: {
+    repo: "https://kedacore.github.io/charts",
+    chart: "keda",
+    version: "2.20.2",
+    appVersion: "2.20.2",
+    source: "kedacore/charts keda/Chart.yaml (upstream-facts section 3)",
+  },
+  kubePrometheusStack: {
+    repo: "https://prometheus-community.github.io/helm-charts",
+    chart: "kube-prometheus-stack",
+    version: "88.5.3",
+    appVersion: "v0.93.1",
+    source: "prometheus-community/helm-charts charts/kube-prometheus-stack/Chart.yaml (upstream-facts section 8)",
+  },
+  milvus: {
+    repo: "https://zilliztech.github.io/milvus-helm",
+    chart: "milvus",
+    version: "5.0.19",
+    appVersion: "2.6.15",
+    source: "zilliztech/milvus-helm charts/milvus/Chart.yaml (upstream-facts section 6)",
+  },
+} as const satisfies Record<string, ChartPin>;
+
+export const IMAGES = {
+  vllm: {
+    repository: "vllm/vllm-openai",
+    tag: "v0.30.0",
+    source: "Docker Hub vllm/vllm-openai; latest official release on 2026-09-23 (upstream-facts section 1)",
+  },
+  teiAmpere80: {
+    repository: "ghcr.io/huggingface/text-embeddings-inference",
+    tag: "1.9",
+    source: "huggingface/text-embeddings-inference README, Docker Images table (A100, sm80)",
+  },
+  teiAmpere86: {
+    repository: "ghcr.io/huggingface/text-embeddings-inference",
+    tag: "86-1.9",
+    source: "huggingface/text-embeddings-inference README, Docker Images table (A10G, sm86)",
+  },
+  teiAda89: {
+    repository: "ghcr.io/huggingface/text-embeddings-inference",
+    tag: "89-1.9",
+    source: "huggingface/text-embeddings-inference README, Docker Images table (L4/L40S, sm89)",
+  },
+  teiHopper: {
+    repository: "ghcr.io/huggingface/text-embeddings-inference",
+    tag: "hopper-1.9",
+    source: "huggingface/text-embeddings-inference README, Docker Images table (H100, sm90)",
+  },
+  teiCpu: {
+    repository: "ghcr.io/huggingface/text-embeddings-inference",
+    tag: "cpu-1.9",
+    source: "huggingface/text-embeddings-inference README, Docker Images table (CPU x86_64)",
+  },
+} as const satisfies Record<string, ImagePin>;
+
+export function imageRef(pin: ImagePin): string {
+  return `${pin.repository}:${pin.tag}`;
+}

@@ -1,0 +1,804 @@
+/**
+ * The platform's configuration: one zod schema for every area, parsed once per run.
+ *
+ * Flow: stack config (stacks/Pulumi.<stack>.yaml) -> loadConfig() -> parsePlatformConfig()
+ * -> PlatformConfig (typed, read-only). Components receive slices of PlatformConfig and never
+ * read Pulumi config themselves.
+ *
+ * Invalid config raises one ConfigError listing every problem with its key path, before any
+ * resource is registered. Unknown keys are rejected, so typos fail.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { gpuMemoryGiB, instanceType, isGpuFamily, INSTANCE_FAMILIES, type InstanceType } from "./catalog/instances";
+import {
+  EMBEDDING_MODEL_KEYS,
+  LLM_MODEL_KEYS,
+  llmMemoryNeedGiB,
+  MODELS,
+  RERANKER_MODEL_KEYS,
+  type LlmModelKey,
+} from "./catalog/models";
+import { KUBERNETES_VERSION } from "./catalog/versions";
+
+export const PROJECT = "llm-platform";
+export const ENVIRONMENTS = ["dev", "staging", "prod"] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+
+const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.number().int().min(min).max(max);
+
+const cidr = (minPrefix: number, maxPrefix: number) =>
+  z.cidrv4({ error: "expected an IPv4 CIDR such as 10.0.0.0/16" }).refine(
+    (v) => {
+      const prefix = Number(v.split("/")[1]);
+      return prefix >= minPrefix && prefix <= maxPrefix;
+    },
+    { error: `prefix length must be between /${minPrefix} and /${maxPrefix}` },
+  );
+
+/** Durations as Karpenter v1 accepts them (`^(([0-9]+(s|m|h))+|Never)$`). */
+const karpenterDuration = z
+  .string()
+  .regex(/^(([0-9]+(s|m|h))+|Never)$/, { error: 'expected a duration such as "30s", "5m", "720h" or "Never"' });
+
+/** CloudWatch Logs accepts only these retention periods (days). */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
+const logRetentionDays = z
+  .number()
+  .refine((v) => (LOG_RETENTION_DAYS as readonly number[]).includes(v), {
+    error: `expected one of CloudWatch's retention periods: ${LOG_RETENTION_DAYS.join(", ")} (days)`,
+  });
+
+/** `path#key` in the Vault KV v2 mount, e.g. `llm-platform/prod/huggingface#token`. */
+const vaultRef = z
+  .string()
+  .regex(/^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*#[A-Za-z0-9_.-]+$/, {
+    error: 'expected a Vault KV v2 reference "path/to/secret#key", e.g. "llm-platform/prod/huggingface#token"',
+  });
+
+const roleArn = z
+  .string()
+  .regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/, { error: "expected an IAM role ARN arn:aws:iam::<account>:role/<name>" });
+
+const replicas = (minFloor = 0) =>
+  z
+    .strictObject({ min: int(minFloor, 1000), max: int(1, 1000) })
+    .superRefine((r, ctx) => {
+      if (r.max < r.min) ctx.addIssue({ code: "custom", path: ["max"], message: `must be >= min (${r.min}), got ${r.max}` });
+    });
+
+// ---------------------------------------------------------------------------------------------
+// Areas
+
+const tagsSchema = z.strictObject({
+  /** `project` cost-allocation tag. */
+  project: z.string().min(1).max(256).default(PROJECT),
+  /** `cost-center` cost-allocation tag. */
+  costCenter: z.string().min(1).max(256),
+  /** `owner` cost-allocation tag: a team or an address that answers for the stack. */
+  owner: z.string().min(1).max(256),
+  /** More tags for every AWS resource. */
+  extra: z.record(z.string().regex(/^[\w .:/=+@-]{1,128}$/), z.string().max(256)).default({}),
+});
+
+const networkSchema = z.strictObject({
+  vpcCidr: cidr(16, 20).default("10.0.0.0/16"),
+  availabilityZones: z
+    .array(z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d[a-z]$/, { error: 'expected an AZ name such as "us-east-1a"' }))
+    .min(2, { error: "need at least 2 availability zones" })
+    .max(3, { error: "at most 3 availability zones are supported" })
+    .refine((azs) => new Set(azs).size === azs.length, { error: "availability zones must be distinct" }),
+  /** `single`: one NAT gateway for the VPC (cheap, not zone-redundant). `perAz`: one per AZ. */
+  natGateways: z.enum(["single", "perAz"]),
+  flowLogs: z
+    .strictObject({ enabled: z.boolean().default(true), retentionDays: logRetentionDays.default(30) })
+    .prefault({}),
+});
+
+const EKS_LOG_TYPES = ["api", "audit", "authenticator", "controllerManager", "scheduler"] as const;
+
+const systemNodesSchema = z
+  .strictObject({
+    instanceTypes: z.array(z.string()).min(1),
+    minSize: int(1, 100).default(2),
+    desiredSize: int(1, 100).default(2),
+    maxSize: int(1, 100).default(4),
+    diskSizeGiB: int(20, 1000).default(50),
+  })
+  .superRefine((g, ctx) => {
+    if (g.maxSize < g.minSize) ctx.addIssue({ code: "custom", path: ["maxSize"], message: `must be >= minSize (${g.minSize}), got ${g.maxSize}` });
+    if (g.desiredSize < g.minSize || g.desiredSize > g.maxSize)
+      ctx.addIssue({ code: "custom", path: ["desiredSize"], message: `must be between minSize (${g.minSize}) and maxSize (${g.maxSize}), got ${g.desiredSize}` });
+    g.instanceTypes.forEach((name, i) => {
+      const t = instanceType(name);
+      if (!t) ctx.addIssue({ code: "custom", path: ["instanceTypes", i], message: unknownInstanceMessage(name) });
+      else if (t.gpu) ctx.addIssue({ code: "custom", path: ["instanceTypes", i], message: `${name} is a GPU instance; the system group runs on CPU instances` });
+    });
+  });
+
+const clusterSchema = z
+  .strictObject({
+    /** EKS cluster name; defaults to `<tags.project>-<stack>`. */
+    name: z
+      .string()
+      .regex(/^[a-zA-Z][a-zA-Z0-9-]{0,99}$/, { error: "expected letters, digits and hyphens, starting with a letter (max 100)" })
+      .optional(),
+    kubernetesVersion: z
+      .string()
+      .regex(/^1\.\d{2}$/, { error: 'expected a Kubernetes minor version such as "1.36"' })
+      .default(KUBERNETES_VERSION.value),
+    endpoint: z.strictObject({
+      publicAccess: z.boolean(),
+      privateAccess: z.literal(true, { error: "must be true: nodes and in-VPC tooling reach the API privately" }).default(true),
+      publicAccessCidrs: z.array(cidr(0, 32)).default([]),
+    }),
+    /** EKS upgrade policy. EXTENDED support bills $0.60/h instead of $0.10/h. */
+    supportType: z.enum(["STANDARD", "EXTENDED"]).default("STANDARD"),
+    logging: z
+      .strictObject({
+        types: z.array(z.enum(EKS_LOG_TYPES)).default([...EKS_LOG_TYPES]),
+        retentionDays: logRetentionDays.default(90),
+      })
+      .prefault({}),
+    /** IAM roles that get cluster-admin through EKS access entries. */
+    adminRoleArns: z.array(roleArn).default([]),
+    /** Envelope encryption of Kubernetes Secrets with a KMS key the stack creates. */
+    secretsEncryption: z.boolean().default(true),
+    systemNodes: systemNodesSchema,
+    /** The default gp3 StorageClass. `Retain` keeps EBS volumes when their PVC is deleted. */
+    storageReclaimPolicy: z.enum(["Retain", "Delete"]).default("Retain"),
+  })
+  .superRefine((c, ctx) => {
+    if (c.endpoint.publicAccess && c.endpoint.publicAccessCidrs.length === 0)
+      ctx.addIssue({
+        code: "custom",
+        path: ["endpoint", "publicAccessCidrs"],
+        message: "must list at least one CIDR when publicAccess is true (write 0.0.0.0/0 explicitly if you mean the whole internet)",
+      });
+    if (!c.endpoint.publicAccess && c.endpoint.publicAccessCidrs.length > 0)
+      ctx.addIssue({ code: "custom", path: ["endpoint", "publicAccessCidrs"], message: "must be empty when publicAccess is false" });
+  });
+
+const gpuPoolSchema = z
+  .strictObject({
+    instanceTypes: z.array(z.string()).min(1),
+    capacityType: z.enum(["ON_DEMAND", "SPOT"]),
+    minNodes: int(0, 100).default(0),
+    maxNodes: int(0, 100),
+    /** Root volume: the serving images (vLLM is 12-28 GB) plus a model cache. */
+    diskSizeGiB: int(100, 4000).default(300),
+    /** Attach EFA interfaces (p4d/p5 only; for multi-node NCCL traffic). */
+    efa: z.boolean().default(false),
+  })
+  .superRefine((p, ctx) => {
+    if (p.maxNodes < p.minNodes)
+      ctx.addIssue({ code: "custom", path: ["maxNodes"], message: `must be >= minNodes (${p.minNodes}), got ${p.maxNodes}` });
+    const types: InstanceType[] = [];
+    p.instanceTypes.forEach((name, i) => {
+      const t = instanceType(name);
+      if (!t) ctx.addIssue({ code: "custom", path: ["instanceTypes", i], message: unknownInstanceMessage(name) });
+      else if (!t.gpu) ctx.addIssue({ code: "custom", path: ["instanceTypes", i], message: `${name} has no GPU; GPU pools take GPU instance types` });
+      else {
+        types.push(t);
+        if (p.efa && !t.efa)
+          ctx.addIssue({ code: "custom", path: ["efa"], message: `${name} does not support EFA; set efa: false or use p4d.24xlarge, p4de.24xlarge or p5.48xlarge` });
+      }
+    });
+    const models = [...new Set(types.map((t) => t.gpu?.model))];
+    if (models.length > 1)
+      ctx.addIssue({
+        code: "custom",
+        path: ["instanceTypes"],
+        message: `mixes GPU models (${models.join(", ")}); a pool has one GPU model so that models placed on it fit every node`,
+      });
+  });
+
+const consolidationPolicy = z.enum(["WhenEmpty", "WhenEmptyOrUnderutilized"], {
+  error: 'expected "WhenEmpty" or "WhenEmptyOrUnderutilized" (Karpenter v1; "WhenUnderutilized" was removed with v1beta1)',
+});
+
+const nodePoolSchema = (kind: "gpu" | "cpu") =>
+  z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      instanceFamilies: z.array(z.string()).min(1),
+      instanceSizes: z.array(z.string()).min(1),
+      limits: z.strictObject({ cpu: int(1), memoryGiB: int(1), gpus: int(0) }),
+      weight: int(1, 100),
+      consolidationPolicy,
+      consolidateAfter: karpenterDuration,
+      expireAfter: karpenterDuration.default("720h"),
+      /** Share of this pool's nodes that may be disrupted at once, e.g. "10%" or "1". */
+      disruptionBudgetNodes: z.string().regex(/^(\d+|\d+%)$/, { error: 'expected a node count or a percentage such as "10%"' }).default("10%"),
+    })
+    .superRefine((p, ctx) => {
+      p.instanceFamilies.forEach((f, i) => {
+        if (!INSTANCE_FAMILIES.includes(f))
+          ctx.addIssue({ code: "custom", path: ["instanceFamilies", i], message: `${f} is not in infra/catalog/instances.ts; known families: ${INSTANCE_FAMILIES.join(", ")}` });
+        else if (kind === "gpu" && !isGpuFamily(f))
+          ctx.addIssue({ code: "custom", path: ["instanceFamilies", i], message: `${f} has no GPUs; GPU NodePools take GPU families` });
+        else if (kind === "cpu" && isGpuFamily(f))
+          ctx.addIssue({ code: "custom", path: ["instanceFamilies", i], message: `${f} is a GPU family; the CPU NodePool takes CPU families` });
+        else
+          p.instanceSizes.forEach((s, j) => {
+            if (!instanceType(`${f}.${s}`))
+              ctx.addIssue({
+                code: "custom",
+                path: ["instanceSizes", j],
+                message: `${f}.${s} is not in infra/catalog/instances.ts, so it cannot be priced; add it there or drop the size`,
+              });
+          });
+      });
+      if (kind === "gpu" && p.enabled && p.limits.gpus < 1)
+        ctx.addIssue({ code: "custom", path: ["limits", "gpus"], message: "must be >= 1 for an enabled GPU NodePool (it is the hard cap on GPUs)" });
+      if (kind === "cpu" && p.limits.gpus !== 0)
+        ctx.addIssue({ code: "custom", path: ["limits", "gpus"], message: `must be 0 for the CPU NodePool, got ${p.limits.gpus}` });
+    });
+
+const karpenterSchema = z
+  .strictObject({
+    /** EC2NodeClass AMI alias: `al2023@v<YYYYMMDD>` pinned; `al2023@latest` only outside prod. */
+    amiAlias: z.string().regex(/^al2023@(latest|v\d{8})$/, { error: 'expected "al2023@v<YYYYMMDD>" (or "al2023@latest" outside prod)' }),
+    gpuSpot: nodePoolSchema("gpu"),
+    gpuOnDemand: nodePoolSchema("gpu"),
+    cpu: nodePoolSchema("cpu"),
+  })
+  .superRefine((k, ctx) => {
+    if (k.gpuOnDemand.enabled && k.gpuSpot.enabled && k.gpuOnDemand.weight >= k.gpuSpot.weight)
+      ctx.addIssue({
+        code: "custom",
+        path: ["gpuOnDemand", "weight"],
+        message: `must be lower than gpuSpot.weight (${k.gpuSpot.weight}) so that spot is tried first, got ${k.gpuOnDemand.weight}`,
+      });
+  });
+
+const modelSchema = z
+  .strictObject({
+    /** Key of the gpuPools entry the model is placed on. */
+    pool: z.string().min(1),
+    tensorParallelSize: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)], { error: "expected 1, 2, 4 or 8" }).default(1),
+    maxModelLen: int(1024, 131072),
+    gpuMemoryUtilization: z.number().min(0.5).max(0.98).default(0.9),
+    maxNumSeqs: int(1, 2048).default(256),
+    replicas: replicas(0),
+    autoscaling: z
+      .strictObject({
+        /** Waiting requests per replica that KEDA scales on (`vllm:num_requests_waiting`). */
+        queueDepthTarget: z.number().positive().default(8),
+        /** Waiting requests that wake a scaled-to-zero model. */
+        activationQueueDepth: z.number().nonnegative().default(1),
+        /** KV-cache usage (0-1, `vllm:kv_cache_usage_perc`) above which KEDA adds replicas. */
+        kvCacheUsageTarget: z.number().gt(0).lt(1).default(0.8),
+        pollingIntervalSeconds: int(5, 300).default(15),
+        cooldownSeconds: int(30, 3600).default(300),
+      })
+      .prefault({}),
+    weights: z
+      .strictObject({
+        /** `s3`: streamed from the platform's weights bucket (Run:ai streamer); `huggingface`: downloaded at start. */
+        source: z.enum(["s3", "huggingface"]).default("s3"),
+        /** Hugging Face revision (commit SHA or branch) synced into S3. */
+        revision: z.string().regex(/^[\w.-]+$/).default("main"),
+      })
+      .prefault({}),
+    /** SLO targets the alerts fire on (seed: p95 150 ms for 20B, 300 ms for 120B). */
+    slo: z.strictObject({ ttftP95Ms: int(10, 60000), e2eP95Ms: int(100, 600000) }),
+  });
+
+const encoderSchema = (models: readonly string[], defaultModel: string) =>
+  z.strictObject({
+    enabled: z.boolean().default(true),
+    model: z.enum(models as [string, ...string[]]).default(defaultModel),
+    /** A gpuPools key, or "cpu" for the CPU image on the CPU NodePool. */
+    placement: z.string().min(1),
+    replicas: replicas(0),
+    maxBatchTokens: int(512, 1_048_576).default(16384),
+    maxConcurrentRequests: int(1, 65536).default(512),
+    /** Queued requests per replica that KEDA scales on (`te_queue_size`). */
+    queueSizeTarget: z.number().positive().default(32),
+  });
+
+const embeddingsSchema = z.strictObject({
+  embed: encoderSchema(EMBEDDING_MODEL_KEYS, "bge-large-en-v1.5"),
+  rerank: encoderSchema(RERANKER_MODEL_KEYS, "bge-reranker-large"),
+});
+
+const vectorDbSchema = z
+  .strictObject({
+    mode: z.enum(["standalone", "cluster"]),
+    etcdReplicas: z.union([z.literal(1), z.literal(3)], { error: "expected 1 or 3 (etcd needs an odd quorum)" }),
+    /** Milvus message queue / WAL. `woodpecker` keeps the WAL on S3 with no extra brokers. */
+    messageQueue: z.enum(["woodpecker", "pulsarv3", "kafka"]),
+    queryNodeReplicas: int(1, 50).default(1),
+    dataNodeReplicas: int(1, 50).default(1),
+    proxyReplicas: int(1, 20).default(1),
+    etcdStorageGi: int(5, 1000).default(10),
+  })
+  .superRefine((v, ctx) => {
+    if (v.mode === "standalone" && (v.queryNodeReplicas > 1 || v.dataNodeReplicas > 1 || v.proxyReplicas > 1))
+      ctx.addIssue({ code: "custom", path: ["mode"], message: "standalone runs one pod; set mode: cluster to scale query, data or proxy nodes" });
+  });
+
+const safetySchema = z
+  .strictObject({
+    enabled: z.boolean().default(true),
+    image: z.discriminatedUnion("source", [
+      /** Build services/safety and push it to an ECR repository the stack owns. */
+      z.strictObject({ source: z.literal("build") }),
+      /** A published image, pinned by tag or digest (never :latest). */
+      z.strictObject({
+        source: z.literal("registry"),
+        ref: z
+          .string()
+          .regex(/^[\w.-]+(:\d+)?(\/[\w.-]+)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/, { error: "expected repository:tag or repository@sha256:<digest>" })
+          // eslint-disable-next-line no-restricted-syntax -- this is the check that rejects :latest
+          .refine((r) => !r.endsWith(":latest"), { error: "must be pinned; :latest is not allowed" }),
+      }),
+    ]),
+    replicas: replicas(1),
+    targetCpuUtilization: int(20, 95).default(70),
+    /** What the service answers when Azure AI Content Safety is unreachable. */
+    failureMode: z.enum(["closed", "open-with-warning"]).default("closed"),
+    azure: z.strictObject({
+      enabled: z.boolean(),
+      endpoint: z.url({ protocol: /^https$/, error: "expected an https:// URL" }).optional(),
+      timeoutMs: int(100, 10000).default(1500),
+    }),
+    /** Severity (0-7) at or above which a category blocks. */
+    thresholds: z
+      .strictObject({
+        hate: int(0, 7).default(4),
+        sexual: int(0, 7).default(4),
+        violence: int(0, 7).default(4),
+        selfHarm: int(0, 7).default(2),
+      })
+      .prefault({}),
+    maxBodyBytes: int(1024, 10 * 1024 * 1024).default(65536),
+  })
+  .superRefine((s, ctx) => {
+    if (s.azure.enabled && !s.azure.endpoint)
+      ctx.addIssue({ code: "custom", path: ["azure", "endpoint"], message: "required when azure.enabled is true (https://<resource>.cognitiveservices.azure.com)" });
+  });
+
+const alertReceiverSchema = z.discriminatedUnion("type", [
+  z.strictObject({ type: z.literal("none") }),
+  z.strictObject({ type: z.literal("slack"), channel: z.string().regex(/^#[\w-]+$/), webhookUrlVaultRef: vaultRef }),
+  z.strictObject({ type: z.literal("pagerduty"), routingKeyVaultRef: vaultRef }),
+]);
+
+const observabilitySchema = z.strictObject({
+  prometheus: z.strictObject({
+    replicas: int(1, 3),
+    retention: z.string().regex(/^\d+(h|d|w)$/, { error: 'expected a Prometheus duration such as "15d"' }),
+    storageGi: int(10, 10000),
+    scrapeInterval: z.string().regex(/^\d+s$/).default("30s"),
+  }),
+  grafana: z.strictObject({ replicas: int(1, 3).default(1) }).prefault({}),
+  alertmanager: z.strictObject({ replicas: int(1, 3), receiver: alertReceiverSchema }),
+  tracing: z.strictObject({
+    enabled: z.boolean(),
+    /** Head sampling ratio for the collector (0-1). */
+    samplingRatio: z.number().min(0).max(1).default(0.1),
+    jaegerStorage: z.enum(["memory", "badger"]).default("memory"),
+    /** Pass --otlp-traces-endpoint to vLLM; leave off unless the pinned image has OpenTelemetry. */
+    vllmTraces: z.boolean().default(false),
+  }),
+});
+
+const vaultSchema = z.strictObject({
+  address: z.url({ protocol: /^https$/, error: "expected the Vault address as an https:// URL" }),
+  /** Vault Enterprise / HCP namespace; omit for OSS Vault. */
+  namespace: z.string().regex(/^[\w-]+(\/[\w-]+)*$/).optional(),
+  /** KV v2 mount that holds the platform's secrets. */
+  kvMount: z.string().regex(/^[\w-]+$/).default("secret"),
+  /** Prefix of every secret path the platform owns in that mount. */
+  pathPrefix: z.string().regex(/^[\w-]+(\/[\w-]+)*$/),
+  /** Mount path for this cluster's Kubernetes auth method; defaults to `kubernetes-<cluster name>`. */
+  kubernetesAuthPath: z.string().regex(/^[\w-]+(\/[\w-]+)*$/).optional(),
+  /** Secrets the operators put in Vault by hand. */
+  operatorSecrets: z.strictObject({ huggingfaceToken: vaultRef, azureContentSafetyKey: vaultRef }),
+});
+
+const budgetSchema = z.strictObject({
+  /** Hard ceiling for the estimated monthly cost at maximum scale, USD. */
+  monthlyUsd: z.number().positive({ error: "must be > 0 (USD per month)" }),
+  /** Assumed spot discount off on-demand (0-0.9). Public reports range 50-80% for GPUs. */
+  spotDiscount: z.number().min(0).max(0.9),
+  /** Addresses AWS Budgets notifies at 80% forecast and 100% actual. */
+  alertEmails: z.array(z.email()).default([]),
+});
+
+const protectionSchema = z.strictObject({
+  /** Keep stateful resources (buckets, volumes, databases) in AWS when they leave the stack. */
+  retainOnDelete: z.boolean(),
+  /** Pulumi `protect`: refuse to delete stateful resources at all. */
+  protect: z.boolean(),
+});
+
+const networkSecuritySchema = z
+  .strictObject({
+    istio: z.strictObject({ enabled: z.boolean().default(false) }).prefault({}),
+  })
+  .prefault({});
+
+const autoscalingSchema = z
+  .strictObject({
+    kedaOperatorReplicas: int(1, 3).default(1),
+  })
+  .prefault({});
+
+const edgeSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    loadBalancer: z
+      .strictObject({
+        scheme: z.enum(["internal", "internet-facing"]).default("internal"),
+        certificateArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[\w-]+$/, { error: "expected an ACM certificate ARN" })
+          .optional(),
+        waf: z.strictObject({ enabled: z.boolean().default(false), rateLimitPer5Min: int(100, 2_000_000_000).default(2000) }).prefault({}),
+        accessLogRetentionDays: int(1, 3650).default(90),
+      })
+      .prefault({}),
+    gateway: z.strictObject({ replicas: replicas(1).prefault({ min: 2, max: 4 }) }).prefault({}),
+    database: z
+      .strictObject({
+        instanceClass: z.string().regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/).default("db.t4g.medium"),
+        allocatedStorageGiB: int(20, 65536).default(50),
+        multiAz: z.boolean().default(false),
+        backupRetentionDays: int(1, 35).default(7),
+        deletionProtection: z.boolean().default(false),
+      })
+      .prefault({}),
+    cache: z
+      .strictObject({
+        nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/).default("cache.t4g.medium"),
+        replicasPerShard: int(0, 5).default(0),
+        automaticFailover: z.boolean().default(false),
+      })
+      .prefault({}),
+  })
+  .prefault({})
+  .superRefine((e, ctx) => {
+    if (e.enabled && !e.loadBalancer.certificateArn)
+      ctx.addIssue({ code: "custom", path: ["loadBalancer", "certificateArn"], message: "required when edge.enabled is true (TLS terminates at the ALB)" });
+    if (e.cache.automaticFailover && e.cache.replicasPerShard < 1)
+      ctx.addIssue({ code: "custom", path: ["cache", "replicasPerShard"], message: "must be >= 1 when automaticFailover is true" });
+  });
+
+// ---------------------------------------------------------------------------------------------
+// The whole config
+
+export const AREAS = {
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected an AWS region such as "us-east-1"' }),
+  environment: z.enum(ENVIRONMENTS),
+  tags: tagsSchema,
+  network: networkSchema,
+  cluster: clusterSchema,
+  gpuPools: z
+    .record(z.string().regex(/^[a-z][a-z0-9-]{0,20}$/, { error: "pool names are lower-case letters, digits and hyphens" }), gpuPoolSchema)
+    .default({}),
+  karpenter: karpenterSchema,
+  models: z.partialRecord(z.enum(LLM_MODEL_KEYS as [LlmModelKey, ...LlmModelKey[]]), modelSchema).refine((m) => Object.keys(m).length > 0, {
+    error: "configure at least one model",
+  }),
+  embeddings: embeddingsSchema,
+  vectorDb: vectorDbSchema,
+  safety: safetySchema,
+  observability: observabilitySchema,
+  vault: vaultSchema,
+  budget: budgetSchema,
+  protection: protectionSchema,
+  networkSecurity: networkSecuritySchema,
+  autoscaling: autoscalingSchema,
+  edge: edgeSchema,
+} as const;
+
+export const PlatformConfigSchema = z.strictObject(AREAS);
+
+type DeepReadonly<T> = T extends (infer E)[]
+  ? readonly DeepReadonly<E>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+type ParsedConfig = z.output<typeof PlatformConfigSchema>;
+export type ModelConfig = DeepReadonly<z.output<typeof modelSchema>>;
+export type GpuPoolConfig = DeepReadonly<z.output<typeof gpuPoolSchema>>;
+export type NodePoolConfig = DeepReadonly<z.output<ReturnType<typeof nodePoolSchema>>>;
+export type EncoderConfig = DeepReadonly<z.output<ReturnType<typeof encoderSchema>>>;
+
+/** The validated, read-only config every component receives (or a slice of it). */
+export type PlatformConfig = DeepReadonly<
+  Omit<ParsedConfig, "cluster"> & {
+    /** Pulumi stack name. */
+    stack: string;
+    cluster: ParsedConfig["cluster"] & { name: string };
+  }
+>;
+
+// ---------------------------------------------------------------------------------------------
+// Cross-area checks
+
+export interface ConfigIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+type DeepPartial<T> = T extends readonly (infer E)[]
+  ? readonly E[]
+  : T extends object
+    ? { [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+function crossChecks(c: DeepPartial<ParsedConfig>, add: (path: (string | number)[], message: string) => void): void {
+  const env = c.environment;
+
+  const azs = c.network?.availabilityZones;
+  if (c.region && azs) {
+    azs.forEach((az, i) => {
+      if (!az.startsWith(c.region!)) add(["network", "availabilityZones", i], `${az} is not in region ${c.region} (aws:region)`);
+    });
+  }
+
+  if (azs && env === "prod" && azs.length < 3) add(["network", "availabilityZones"], `prod needs 3 availability zones for HA, got ${azs.length}`);
+
+  if (env === "prod" && c.karpenter?.amiAlias?.endsWith("@latest"))
+    add(["karpenter", "amiAlias"], 'must be pinned in prod (al2023@v<YYYYMMDD>); "@latest" replaces every node whenever AWS publishes an AMI');
+
+  // Pools whose entry failed to parse still have a key; their own errors are reported already.
+  const poolNames = c.gpuPools ? Object.keys(c.gpuPools) : undefined;
+  const rawPoolNames = new Set(poolNames);
+  if (c.models && c.gpuPools) {
+    for (const [key, m] of Object.entries(c.models) as [LlmModelKey, DeepPartial<z.output<typeof modelSchema>>][]) {
+      const path = ["models", key];
+      if (!m.pool) continue;
+      const pool = c.gpuPools[m.pool];
+      if (!pool) {
+        if (!rawPoolNames.has(m.pool)) add([...path, "pool"], `no gpuPools entry named "${m.pool}"; known pools: ${poolNames?.join(", ") || "(none)"}`);
+        continue;
+      }
+      const model = MODELS[key];
+      if (m.maxModelLen === undefined || m.tensorParallelSize === undefined || m.gpuMemoryUtilization === undefined) continue;
+      if (m.maxModelLen > model.maxContextTokens)
+        add([...path, "maxModelLen"], `must be <= the model's context (${model.maxContextTokens}), got ${m.maxModelLen}`);
+      const need = llmMemoryNeedGiB(model, m.maxModelLen);
+      for (const name of pool.instanceTypes ?? []) {
+        const t = instanceType(name);
+        if (!t?.gpu) continue; // reported by the pool's own checks
+        if (m.tensorParallelSize > t.gpu.count)
+          add([...path, "tensorParallelSize"], `must be <= the GPUs per instance of pool "${m.pool}" (${name} has ${t.gpu.count}), got ${m.tensorParallelSize}`);
+        const have = gpuMemoryGiB(t) * m.gpuMemoryUtilization * m.tensorParallelSize;
+        if (need > have)
+          add(
+            [...path, "pool"],
+            `${key} needs ${need.toFixed(1)} GiB of GPU memory (weights ${model.weightsGiB.toFixed(1)} + runtime ${model.runtimeOverheadGiB} + KV for ${m.maxModelLen} tokens) ` +
+              `but pool "${m.pool}" (${name}: ${gpuMemoryGiB(t).toFixed(1)} GiB per GPU x TP ${m.tensorParallelSize} x utilization ${m.gpuMemoryUtilization}) gives ${have.toFixed(1)} GiB; ` +
+              `raise tensorParallelSize, lower maxModelLen or place it on a larger GPU`,
+          );
+      }
+      if (env === "prod" && m.replicas?.min !== undefined && m.replicas.min < 2)
+        add([...path, "replicas", "min"], `prod keeps at least 2 replicas of every model, got ${m.replicas.min}`);
+    }
+  }
+
+  if (c.embeddings && c.gpuPools) {
+    for (const role of ["embed", "rerank"] as const) {
+      const e = c.embeddings[role];
+      if (e?.enabled !== false && e?.placement && e.placement !== "cpu" && !rawPoolNames.has(e.placement))
+        add(["embeddings", role, "placement"], `expected "cpu" or a gpuPools key (${poolNames?.join(", ") || "none configured"}), got "${e.placement}"`);
+    }
+  }
+
+  if (c.vectorDb?.mode && env && env !== "dev" && c.vectorDb.mode !== "cluster")
+    add(["vectorDb", "mode"], `${env} runs Milvus in cluster mode for HA, got "${c.vectorDb.mode}"`);
+
+  if (c.protection && env && env !== "dev" && c.protection.retainOnDelete === false && c.protection.protect === false)
+    add(["protection"], `${env} must set retainOnDelete or protect so that stateful resources survive a destroy or refactor`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parsing and errors
+
+export class ConfigError extends Error {
+  constructor(
+    readonly stackName: string,
+    readonly issues: readonly ConfigIssue[],
+  ) {
+    super(
+      `Invalid configuration for stack "${stackName}" (${issues.length} problem${issues.length === 1 ? "" : "s"}):\n` +
+        issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n") +
+        `\nSee docs/configuration.md for every key.`,
+    );
+    this.name = "ConfigError";
+  }
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return "(root)";
+  if (path[0] === "region") return "aws:region";
+  return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
+}
+
+function describe(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "an object";
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]!;
+}
+
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+  // Walk the schema along the path to list the keys an object accepts.
+  let schema: z.ZodType | undefined = PlatformConfigSchema;
+  for (const p of path) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodObject) schema = (schema.shape as Record<string, z.ZodType>)[String(p)];
+    else if (schema instanceof z.ZodRecord) schema = schema._zod.def.valueType as z.ZodType;
+    else return [];
+  }
+  schema = unwrap(schema);
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
+  let cur = s;
+  for (let i = 0; i < 10 && cur; i++) {
+    const def = cur._zod.def as { innerType?: z.ZodType; in?: z.ZodType };
+    if (def.innerType) cur = def.innerType;
+    else if (cur instanceof z.ZodPipe && def.in) cur = def.in;
+    else break;
+  }
+  return cur;
+}
+
+function issueToConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
+  const path = issue.path;
+  switch (issue.code) {
+    case "unrecognized_keys": {
+      const known = knownKeysAt(path);
+      return issue.keys.map((k) => {
+        const best = known.map((c) => [c, editDistance(k.toLowerCase(), c.toLowerCase())] as const).sort((a, b) => a[1] - b[1])[0];
+        const hint = best && best[1] <= 3 ? `; did you mean "${best[0]}"?` : known.length ? `; expected one of: ${known.join(", ")}` : "";
+        return { path: formatPath([...path, k]), message: `unknown key${hint}` };
+      });
+    }
+    case "invalid_type":
+      return [{ path: formatPath(path), message: issue.input === undefined ? `required (${issue.expected})` : `expected ${issue.expected}, got ${describe(issue.input)}` }];
+    case "invalid_value": {
+      const expected = /^Invalid (option|input)/.test(issue.message) ? `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` : issue.message;
+      return [{ path: formatPath(path), message: `${expected}, got ${describe(issue.input)}` }];
+    }
+    case "invalid_key":
+      return [{ path: formatPath(path), message: `invalid key: ${issue.issues.map((i) => i.message).join("; ")}` }];
+    case "too_small":
+    case "too_big": {
+      const custom = !/^Too (small|big)/.test(issue.message);
+      if (custom) return [{ path: formatPath(path), message: issue.message }];
+      const op = issue.code === "too_small" ? (issue.inclusive ? ">=" : ">") : issue.inclusive ? "<=" : "<";
+      const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
+      const what = issue.origin === "array" ? `at least/most ${String(bound)} items` : `${op} ${String(bound)}`;
+      return [
+        {
+          path: formatPath(path),
+          message: issue.origin === "array" ? `expected ${what.replace("at least/most", issue.code === "too_small" ? "at least" : "at most")}, got ${Array.isArray(issue.input) ? issue.input.length : "?"}` : `must be ${what}, got ${describe(issue.input)}`,
+        },
+      ];
+    }
+    case "invalid_union": {
+      if (issue.discriminator !== undefined && "options" in issue && issue.options)
+        return [
+          {
+            path: formatPath(path[path.length - 1] === issue.discriminator ? path : [...path, issue.discriminator]),
+            message: `expected one of ${issue.options.map((o) => JSON.stringify(o)).join(", ")}, got ${describe((issue.input as Record<string, unknown> | undefined)?.[issue.discriminator])}`,
+          },
+        ];
+      return [{ path: formatPath(path), message: `${issue.message}, got ${describe(issue.input)}` }];
+    }
+    default:
+      return [{ path: formatPath(path), message: issue.message.replace(/^Invalid input: /, "") }];
+  }
+}
+
+/**
+ * Parses raw config (area name -> value, as in the stack file under `llm-platform:`, plus
+ * `region` from `aws:region`). Returns the typed config or throws one ConfigError with every
+ * problem.
+ */
+export function parsePlatformConfig(raw: Record<string, unknown>, stack: string): PlatformConfig {
+  const issues: ConfigIssue[] = [];
+  const whole = PlatformConfigSchema.safeParse(raw, { reportInput: true });
+  if (!whole.success) for (const i of whole.error.issues) issues.push(...issueToConfigIssues(i));
+
+  // Cross-area checks run over every area that parsed, so that one broken area does not hide
+  // problems elsewhere.
+  const parsed = partialParse(PlatformConfigSchema, raw) as DeepPartial<ParsedConfig>;
+  crossChecks(parsed ?? {}, (path, message) => issues.push({ path: formatPath(path), message }));
+
+  if (issues.length > 0 || !whole.success) throw new ConfigError(stack, dedupe(issues));
+
+  const c = whole.data;
+  return {
+    ...c,
+    stack,
+    cluster: { ...c.cluster, name: c.cluster.name ?? `${c.tags.project}-${stack}` },
+  };
+}
+
+/**
+ * Parses what it can: the value if it is valid, otherwise (for objects and records) each
+ * property that is valid on its own. Object-level refinements are skipped for the parts.
+ */
+function partialParse(schema: z.ZodType, value: unknown): unknown {
+  const whole = schema.safeParse(value);
+  if (whole.success) return whole.data;
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const inner = unwrap(schema);
+  const out: Record<string, unknown> = {};
+  if (inner instanceof z.ZodObject) {
+    for (const [k, s] of Object.entries<z.ZodType>(inner.shape)) {
+      const v = partialParse(s, (value as Record<string, unknown>)[k]);
+      if (v !== undefined) out[k] = v;
+    }
+    return out;
+  }
+  if (inner instanceof z.ZodRecord) {
+    for (const [k, v] of Object.entries(value)) out[k] = partialParse(inner._zod.def.valueType as z.ZodType, v) ?? {};
+    return out;
+  }
+  return undefined;
+}
+
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.path}\u0000${i.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * Reads this stack's config from the Pulumi runtime: every `llm-platform:<area>` key (objects
+ * arrive as JSON) plus `aws:region`. Unknown `llm-platform:` keys are passed on, so the schema
+ * rejects typos in area names too.
+ */
+export function loadConfig(): PlatformConfig {
+  const all = pulumi.runtime.allConfig();
+  const raw: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(all)) {
+    if (key === "aws:region") raw.region = value;
+    else if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = parseConfigValue(value);
+  }
+  return parsePlatformConfig(raw, pulumi.getStack());
+}
+
+function parseConfigValue(v: string): unknown {
+  const t = v.trim();
+  if (t.startsWith("{") || t.startsWith("[")) {
+    try {
+      return JSON.parse(t) as unknown;
+    } catch {
+      return v;
+    }
+  }
+  return v;
+}
+
+function unknownInstanceMessage(name: string): string {
+  return `${name} is not in infra/catalog/instances.ts; add it there (with its price and source) or pick a listed type`;
+}

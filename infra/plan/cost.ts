@@ -1,0 +1,227 @@
+/**
+ * The cost model: monthly cost at baseline and at maximum scale, line by line, priced from
+ * infra/catalog/instances.ts. A pure function of the registered resources (type + inputs), so
+ * the offline plan and the budget policy (which sees the same resources at preview) share it.
+ *
+ * - EKS control plane: per cluster-hour by support type.
+ * - Managed node groups: baseline at desired (or min) size, maximum at max size, each node at
+ *   the most expensive of its instance types; spot at the configured discount.
+ * - Karpenter NodePools: baseline 0 (Karpenter launches on demand), maximum at the pool's
+ *   `limits`: for each limited resource r, limit_r x the highest price per unit of r among the
+ *   types the pool may launch; the lowest of those bounds is a true upper bound.
+ * - NAT gateways, public IPv4 addresses, KMS keys, gp3 volumes, S3 storage as registered.
+ *
+ * Usage-priced items (data processed, log ingestion, requests) are listed as not priced.
+ */
+import { HOURS_PER_MONTH, INSTANCE_TYPES, SERVICE_PRICES, type InstanceType } from "../catalog/instances";
+
+export interface CostResource {
+  readonly type: string;
+  readonly name: string;
+  readonly inputs: Record<string, unknown>;
+}
+
+export interface CostLine {
+  readonly category: "control-plane" | "compute" | "network" | "storage" | "security" | "other";
+  /** What is billed, e.g. "g5 GPU node group (SPOT, 0-2 x g5.2xlarge)". */
+  readonly item: string;
+  /** The resource name it was read from. */
+  readonly resource: string;
+  readonly baselineMonthlyUsd: number;
+  readonly maxMonthlyUsd: number;
+  /** How the figure was computed. */
+  readonly basis: string;
+}
+
+export interface CostEstimate {
+  readonly lines: readonly CostLine[];
+  readonly baselineMonthlyUsd: number;
+  readonly maxMonthlyUsd: number;
+  readonly assumptions: readonly string[];
+  readonly notPriced: readonly string[];
+}
+
+export interface CostOptions {
+  /** Fraction off on-demand assumed for spot capacity (config budget.spotDiscount). */
+  readonly spotDiscount: number;
+}
+
+const round2 = (n: number) => Math.round(n * 100) / 100;
+const monthly = (hourly: number) => hourly * HOURS_PER_MONTH;
+
+/** Parses a Kubernetes quantity ("384Gi", "16", "500m") to a number of base units (bytes, cores). */
+export function parseQuantity(q: unknown): number | undefined {
+  if (typeof q === "number") return q;
+  if (typeof q !== "string") return undefined;
+  const m = /^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(q.trim());
+  if (!m) return undefined;
+  const mult: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+  return Number(m[1]) * (m[2] ? mult[m[2]]! : 1);
+}
+
+function get(o: unknown, ...path: string[]): unknown {
+  let cur = o;
+  for (const p of path) {
+    if (!cur || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+function strings(v: unknown): string[] {
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : [];
+}
+
+// ---------------------------------------------------------------------------------------------
+
+function controlPlane(r: CostResource): CostLine {
+  const support = (get(r.inputs, "upgradePolicy", "supportType") as string | undefined) ?? "EXTENDED";
+  const p = support === "STANDARD" ? SERVICE_PRICES.eksControlPlaneStandardHourlyUsd : SERVICE_PRICES.eksControlPlaneExtendedHourlyUsd;
+  const m = monthly(p.value);
+  return {
+    category: "control-plane",
+    item: `EKS control plane (${support} support)`,
+    resource: r.name,
+    baselineMonthlyUsd: m,
+    maxMonthlyUsd: m,
+    basis: `$${p.value}/h x ${HOURS_PER_MONTH} h${support === "STANDARD" ? "" : " (no upgradePolicy means EXTENDED: 6x)"}`,
+  };
+}
+
+/** Managed node group, as eks.ManagedNodeGroup or aws.eks.NodeGroup inputs. */
+export function nodeGroupLine(r: CostResource, opts: CostOptions): CostLine | { unpriced: string } {
+  const scaling = get(r.inputs, "scalingConfig") as { minSize?: number; desiredSize?: number; maxSize?: number } | undefined;
+  const types = strings(r.inputs.instanceTypes).map((t) => INSTANCE_TYPES.get(t));
+  if (!scaling || types.length === 0 || types.some((t) => !t)) return { unpriced: `${r.name}: node group without scalingConfig or with instance types outside the catalog` };
+  const priciest = (types as InstanceType[]).reduce((a, b) => (b.onDemandHourlyUsd > a.onDemandHourlyUsd ? b : a));
+  const spot = r.inputs.capacityType === "SPOT";
+  const hourly = priciest.onDemandHourlyUsd * (spot ? 1 - opts.spotDiscount : 1);
+  const base = scaling.desiredSize ?? scaling.minSize ?? 0;
+  const max = scaling.maxSize ?? base;
+  const pool = (get(r.inputs, "labels", "llm-platform.io/pool") as string | undefined) ?? r.name;
+  return {
+    category: "compute",
+    item: `${priciest.gpu ? "GPU" : "CPU"} node group ${pool} (${spot ? "SPOT" : "ON_DEMAND"}, ${base}-${max} x ${types.map((t) => t!.name).join("|")})`,
+    resource: r.name,
+    baselineMonthlyUsd: monthly(hourly * base),
+    maxMonthlyUsd: monthly(hourly * max),
+    basis: `${priciest.name} $${priciest.onDemandHourlyUsd}/h${spot ? ` x (1 - spot discount ${opts.spotDiscount})` : ""}; baseline ${base} node(s), max ${max}`,
+  };
+}
+
+/** Which catalog types a Karpenter NodePool may launch, from its requirements. */
+export function nodePoolCandidates(spec: unknown): { types: InstanceType[]; capacityTypes: string[]; unbounded: string[] } {
+  const reqs = (get(spec, "template", "spec", "requirements") as { key: string; operator: string; values?: string[] }[] | undefined) ?? [];
+  const inValues = (key: string): string[] | undefined => reqs.find((r) => r.key === key && r.operator === "In")?.values;
+  const families = inValues("karpenter.k8s.aws/instance-family");
+  const sizes = inValues("karpenter.k8s.aws/instance-size");
+  const names = inValues("node.kubernetes.io/instance-type");
+  const capacityTypes = inValues("karpenter.sh/capacity-type") ?? ["on-demand"];
+  const unbounded: string[] = [];
+  if (!families && !names) unbounded.push("no instance-family or instance-type requirement: any type may launch");
+  const types = [...INSTANCE_TYPES.values()].filter(
+    (t) => (!names || names.includes(t.name)) && (!families || families.includes(t.family)) && (!sizes || sizes.includes(t.size)),
+  );
+  return { types, capacityTypes, unbounded };
+}
+
+export function nodePoolLine(r: CostResource, opts: CostOptions): CostLine | { unpriced: string } {
+  const spec = r.inputs.spec;
+  const limits = (get(spec, "limits") as Record<string, unknown> | undefined) ?? {};
+  const { types, capacityTypes, unbounded } = nodePoolCandidates(spec);
+  const poolName = (get(r.inputs, "metadata", "name") as string | undefined) ?? r.name;
+  if (unbounded.length > 0 || types.length === 0) return { unpriced: `NodePool ${poolName}: ${unbounded.join("; ") || "no catalog instance type matches its requirements"}` };
+  const spotOnly = capacityTypes.every((c) => c === "spot");
+  const factor = spotOnly ? 1 - opts.spotDiscount : 1;
+  const bounds: { resource: string; usd: number }[] = [];
+  const gpus = parseQuantity(limits["nvidia.com/gpu"]);
+  const cpu = parseQuantity(limits.cpu);
+  const mem = parseQuantity(limits.memory);
+  const perUnit = (unit: (t: InstanceType) => number) => Math.max(...types.map((t) => (unit(t) > 0 ? t.onDemandHourlyUsd / unit(t) : Infinity)));
+  if (gpus !== undefined) bounds.push({ resource: `${gpus} GPUs`, usd: gpus === 0 ? 0 : gpus * perUnit((t) => t.gpu?.count ?? 0) });
+  if (cpu !== undefined) bounds.push({ resource: `${cpu} vCPU`, usd: cpu * perUnit((t) => t.vcpu) });
+  if (mem !== undefined) bounds.push({ resource: `${Math.round(mem / 1024 ** 3)} GiB`, usd: (mem / 1024 ** 3) * perUnit((t) => t.memoryGiB) });
+  const finite = bounds.filter((b) => Number.isFinite(b.usd));
+  if (finite.length === 0) return { unpriced: `NodePool ${poolName}: no limits, so no upper bound (the guardrails reject this)` };
+  const tightest = finite.reduce((a, b) => (b.usd < a.usd ? b : a));
+  return {
+    category: "compute",
+    item: `Karpenter NodePool ${poolName} (${capacityTypes.join("/")}, ${types.map((t) => t.name).join("|")})`,
+    resource: r.name,
+    baselineMonthlyUsd: 0,
+    maxMonthlyUsd: monthly(tightest.usd * factor),
+    basis: `at its limits: ${tightest.resource} x the highest $/unit among its types${spotOnly ? ` x (1 - spot discount ${opts.spotDiscount})` : ""}; launches nothing at baseline`,
+  };
+}
+
+function fixed(category: CostLine["category"], item: string, r: CostResource, monthlyUsd: number, basis: string): CostLine {
+  return { category, item: `${item} (${r.name})`, resource: r.name, baselineMonthlyUsd: monthlyUsd, maxMonthlyUsd: monthlyUsd, basis };
+}
+
+export function estimateCost(resources: readonly CostResource[], opts: CostOptions): CostEstimate {
+  const lines: CostLine[] = [];
+  const notPriced = new Set<string>();
+  // Under the CLI both a component and its children are visible; count each thing once.
+  const hasAwsEks = resources.some((r) => r.type === "aws:eks/cluster:Cluster");
+  const hasAwsNodeGroups = resources.some((r) => r.type === "aws:eks/nodeGroup:NodeGroup");
+
+  for (const r of resources) {
+    switch (r.type) {
+      case "eks:index:Cluster":
+        if (!hasAwsEks) lines.push(controlPlane(r));
+        break;
+      case "aws:eks/cluster:Cluster":
+        lines.push(controlPlane(r));
+        break;
+      case "eks:index:ManagedNodeGroup":
+      case "aws:eks/nodeGroup:NodeGroup": {
+        if (r.type === "eks:index:ManagedNodeGroup" && hasAwsNodeGroups) break;
+        const l = nodeGroupLine(r, opts);
+        if ("unpriced" in l) notPriced.add(l.unpriced);
+        else lines.push(l);
+        break;
+      }
+      case "kubernetes:karpenter.sh/v1:NodePool": {
+        const l = nodePoolLine(r, opts);
+        if ("unpriced" in l) notPriced.add(l.unpriced);
+        else lines.push(l);
+        break;
+      }
+      case "aws:ec2/natGateway:NatGateway":
+        lines.push(fixed("network", "NAT gateway", r, monthly(SERVICE_PRICES.natGatewayHourlyUsd.value), `$${SERVICE_PRICES.natGatewayHourlyUsd.value}/h; data processed not included`));
+        notPriced.add("NAT gateway data processing ($0.045/GB)");
+        break;
+      case "aws:ec2/eip:Eip":
+        lines.push(fixed("network", "Public IPv4 address", r, monthly(SERVICE_PRICES.publicIpv4HourlyUsd.value), `$${SERVICE_PRICES.publicIpv4HourlyUsd.value}/h`));
+        break;
+      case "aws:kms/key:Key":
+        lines.push(fixed("security", "KMS customer managed key", r, SERVICE_PRICES.kmsKeyMonthlyUsd.value, "$1/month, requests not included"));
+        break;
+      case "aws:cloudwatch/logGroup:LogGroup":
+        notPriced.add("CloudWatch Logs ingestion and storage ($0.50/GB ingested), by volume");
+        break;
+      case "aws:ec2/flowLog:FlowLog":
+        notPriced.add("VPC flow log delivery, by volume");
+        break;
+      case "aws:sqs/queue:Queue":
+        notPriced.add("SQS requests ($0.40 per million), by volume");
+        break;
+      default:
+        break;
+    }
+  }
+  if (lines.some((l) => l.item.includes("node group"))) notPriced.add("EBS root volumes of managed node group nodes (gp3 $0.08/GB-month x disk size x nodes)");
+
+  const rounded = lines.map((l) => ({ ...l, baselineMonthlyUsd: round2(l.baselineMonthlyUsd), maxMonthlyUsd: round2(l.maxMonthlyUsd) }));
+  return {
+    lines: rounded,
+    baselineMonthlyUsd: round2(rounded.reduce((a, l) => a + l.baselineMonthlyUsd, 0)),
+    maxMonthlyUsd: round2(rounded.reduce((a, l) => a + l.maxMonthlyUsd, 0)),
+    assumptions: [
+      `Prices are us-east-1 Linux on-demand list prices from infra/catalog/instances.ts (${HOURS_PER_MONTH} h per month).`,
+      `Spot capacity is priced at ${Math.round(opts.spotDiscount * 100)}% off on-demand (budget.spotDiscount). This is an assumption: public reports range 50-80% for GPUs, and it varies by type, zone and hour.`,
+      "Baseline = node groups at their desired size and Karpenter at zero; maximum = node groups at max size and every NodePool at its limits.",
+    ],
+    notPriced: [...notPriced].sort(),
+  };
+}

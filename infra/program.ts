@@ -1,0 +1,41 @@
+/**
+ * The Pulumi program: load and validate config, register the protection transform, build the
+ * platform, and return the stack outputs. infra/index.ts runs it under the Pulumi CLI; the
+ * offline plan and the tests run the same function on the mock runtime.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { loadConfig } from "./config";
+import { createPlatform } from "./platform";
+import { protectionTransformation } from "./protection";
+
+/** Stack outputs; each is documented in README.md ("Stack outputs"). */
+export interface StackOutputs {
+  readonly environment: string;
+  readonly region: string;
+  readonly vpcId: pulumi.Output<string>;
+  readonly privateSubnetIds: pulumi.Output<string>[];
+  readonly publicSubnetIds: pulumi.Output<string>[];
+  readonly clusterName: pulumi.Output<string>;
+  readonly clusterEndpoint: pulumi.Output<string>;
+  readonly oidcProviderArn: pulumi.Output<string>;
+  /** Secret: a kubeconfig that authenticates with `aws eks get-token`. */
+  readonly kubeconfig: pulumi.Output<string>;
+}
+
+export function program(): StackOutputs {
+  // Config first: an invalid config throws here, before any resource is registered.
+  const config = loadConfig();
+  pulumi.runtime.registerStackTransformation(protectionTransformation(config.protection));
+  const p = createPlatform(config);
+  return {
+    environment: config.environment,
+    region: config.region,
+    vpcId: p.network.vpcId,
+    privateSubnetIds: p.network.privateSubnetIds,
+    publicSubnetIds: p.network.publicSubnetIds,
+    clusterName: p.cluster.name,
+    clusterEndpoint: p.cluster.endpoint,
+    oidcProviderArn: p.cluster.oidcProviderArn,
+    kubeconfig: p.cluster.kubeconfig,
+  };
+}
