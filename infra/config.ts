@@ -651,7 +651,12 @@ function knownKeysAt(path: readonly PropertyKey[]): string[] {
     else return [];
   }
   schema = unwrap(schema);
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+  if (schema instanceof z.ZodObject) return Object.keys(schema.shape);
+  if (schema instanceof z.ZodRecord) {
+    const keyType = schema._zod.def.keyType as z.ZodType;
+    if (keyType instanceof z.ZodEnum) return keyType.options.map(String);
+  }
+  return [];
 }
 
 function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
@@ -721,12 +726,20 @@ function issueToConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
 export function parsePlatformConfig(raw: Record<string, unknown>, stack: string): PlatformConfig {
   const issues: ConfigIssue[] = [];
   const whole = PlatformConfigSchema.safeParse(raw, { reportInput: true });
-  if (!whole.success) for (const i of whole.error.issues) issues.push(...issueToConfigIssues(i));
+  // A refinement message at a key that already has a type/range/enum problem adds nothing.
+  const structural = new Set(whole.error?.issues.filter((i) => i.code !== "custom").map((i) => formatPath(i.path)));
+  if (!whole.success)
+    for (const i of whole.error.issues) {
+      if (i.code === "custom" && structural.has(formatPath(i.path))) continue;
+      issues.push(...issueToConfigIssues(i));
+    }
 
   // Cross-area checks run over every area that parsed, so that one broken area does not hide
   // problems elsewhere.
   const parsed = partialParse(PlatformConfigSchema, raw) as DeepPartial<ParsedConfig>;
-  crossChecks(parsed ?? {}, (path, message) => issues.push({ path: formatPath(path), message }));
+  crossChecks(parsed ?? {}, (path, message) => {
+    if (!structural.has(formatPath(path))) issues.push({ path: formatPath(path), message });
+  });
 
   if (issues.length > 0 || !whole.success) throw new ConfigError(stack, dedupe(issues));
 
@@ -756,7 +769,10 @@ function partialParse(schema: z.ZodType, value: unknown): unknown {
     return out;
   }
   if (inner instanceof z.ZodRecord) {
-    for (const [k, v] of Object.entries(value)) out[k] = partialParse(inner._zod.def.valueType as z.ZodType, v) ?? {};
+    const keyType = inner._zod.def.keyType as z.ZodType;
+    for (const [k, v] of Object.entries(value)) {
+      if (keyType.safeParse(k).success) out[k] = partialParse(inner._zod.def.valueType as z.ZodType, v) ?? {};
+    }
     return out;
   }
   return undefined;
@@ -801,4 +817,28 @@ function parseConfigValue(v: string): unknown {
 
 function unknownInstanceMessage(name: string): string {
   return `${name} is not in infra/catalog/instances.ts; add it there (with its price and source) or pick a listed type`;
+}
+
+/**
+ * Every key path the schema accepts, e.g. `gpuPools.<name>.maxNodes`. The docs test checks
+ * that docs/configuration.md documents each one.
+ */
+export function configKeyPaths(): string[] {
+  const out: string[] = [];
+  const walk = (s: z.ZodType | undefined, path: string): void => {
+    const inner = unwrap(s);
+    if (inner instanceof z.ZodObject) {
+      for (const [k, v] of Object.entries<z.ZodType>(inner.shape)) {
+        const p = path ? `${path}.${k}` : k;
+        out.push(p);
+        walk(v, p);
+      }
+    } else if (inner instanceof z.ZodRecord) {
+      walk(inner._zod.def.valueType as z.ZodType, `${path}.<name>`);
+    } else if (inner instanceof z.ZodDiscriminatedUnion) {
+      for (const o of inner._zod.def.options as z.ZodType[]) walk(o, path);
+    }
+  };
+  walk(PlatformConfigSchema, "");
+  return [...new Set(out)];
 }

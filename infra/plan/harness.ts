@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { ConfigError, PROJECT, type PlatformConfig } from "../config";
+import { PROJECT, type PlatformConfig } from "../config";
 import { createMocks, REMOTE_COMPONENT_TYPES } from "./mocks";
 
 // Internal runtime modules: the monitor (to see full registration requests) and the RPC queue.
@@ -61,7 +61,7 @@ export interface RecordedResource {
 
 export interface RunResult {
   readonly stack: string;
-  readonly config?: PlatformConfig;
+  readonly config: PlatformConfig;
   readonly resources: readonly RecordedResource[];
   readonly outputs: Record<string, unknown>;
 }
@@ -196,13 +196,13 @@ async function runStackNow(stack: string, raw: RawStackConfig): Promise<RunResul
   // Import lazily so that the program module sees the mocks and the config set above.
   const { program } = await import("../program");
   const { loadConfig } = await import("../config");
-  let config: PlatformConfig | undefined;
+  // Validate first, outside the stack: invalid config registers nothing, not even the stack.
+  const config: PlatformConfig = loadConfig();
   let failure: unknown;
   let programOutputs: Record<string, unknown> = {};
   await pulumi.runtime
     .runInPulumiStack(() => {
       try {
-        config = loadConfig();
         programOutputs = program() as unknown as Record<string, unknown>;
       } catch (e) {
         failure = e;
@@ -214,13 +214,12 @@ async function runStackNow(stack: string, raw: RawStackConfig): Promise<RunResul
       throw failure ?? e;
     });
   await settings.waitForRPCs();
-  if (failure instanceof ConfigError) throw failure;
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(programOutputs)) {
     const o = pulumi.output(v);
     outputs[k] = (await pulumi.isSecret(o)) ? "[secret]" : await promiseOf(o);
   }
-  return { stack, ...(config ? { config } : {}), resources, outputs };
+  return { stack, config, resources, outputs };
 }
 
 /** The resolved value of an output (unknowns included), through the SDK's own `promise()`. */

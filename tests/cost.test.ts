@@ -1,0 +1,109 @@
+import { describe, expect, it } from "vitest";
+import { estimateCost, nodeGroupLine, nodePoolLine, parseQuantity, type CostResource } from "../infra/plan/cost";
+
+const opts = { spotDiscount: 0.6 };
+
+describe("parseQuantity", () => {
+  it.each([
+    ["384Gi", 384 * 1024 ** 3],
+    ["16", 16],
+    ["500m", 0.5],
+    [8, 8],
+    ["1Ti", 1024 ** 4],
+    ["lots", undefined],
+  ] as const)("%s -> %s", (q, n) => {
+    expect(parseQuantity(q)).toBe(n);
+  });
+});
+
+describe("nodeGroupLine", () => {
+  const ng = (capacityType: string, scaling: object, instanceTypes = ["g5.xlarge", "g5.2xlarge"]): CostResource => ({
+    type: "eks:index:ManagedNodeGroup",
+    name: "gpu-g5",
+    inputs: { capacityType, scalingConfig: scaling, instanceTypes, labels: { "llm-platform.io/pool": "g5" } },
+  });
+
+  it("prices on-demand at the priciest type, baseline at desired size and maximum at max size", () => {
+    const l = nodeGroupLine(ng("ON_DEMAND", { minSize: 1, desiredSize: 2, maxSize: 4 }), opts);
+    if ("unpriced" in l) throw new Error(l.unpriced);
+    expect(l.baselineMonthlyUsd).toBeCloseTo(1.212 * 2 * 730, 6);
+    expect(l.maxMonthlyUsd).toBeCloseTo(1.212 * 4 * 730, 6);
+    expect(l.item).toContain("g5");
+  });
+
+  it("applies the spot discount to SPOT groups", () => {
+    const l = nodeGroupLine(ng("SPOT", { minSize: 0, desiredSize: 0, maxSize: 2 }), opts);
+    if ("unpriced" in l) throw new Error(l.unpriced);
+    expect(l.baselineMonthlyUsd).toBe(0);
+    expect(l.maxMonthlyUsd).toBeCloseTo(1.212 * 0.4 * 2 * 730, 6);
+  });
+
+  it("does not price a type outside the catalog", () => {
+    expect(nodeGroupLine(ng("ON_DEMAND", { minSize: 1, maxSize: 1 }, ["x9.huge"]), opts)).toHaveProperty("unpriced");
+  });
+});
+
+describe("nodePoolLine", () => {
+  const np = (limits: object, capacity: string[], families = ["g5"], sizes = ["xlarge", "12xlarge"]): CostResource => ({
+    type: "kubernetes:karpenter.sh/v1:NodePool",
+    name: "gpu-spot",
+    inputs: {
+      metadata: { name: "gpu-spot" },
+      spec: {
+        limits,
+        template: {
+          spec: {
+            requirements: [
+              { key: "karpenter.sh/capacity-type", operator: "In", values: capacity },
+              { key: "karpenter.k8s.aws/instance-family", operator: "In", values: families },
+              { key: "karpenter.k8s.aws/instance-size", operator: "In", values: sizes },
+            ],
+          },
+        },
+      },
+    },
+  });
+
+  it("bounds the cost by the tightest limit x the highest price per unit", () => {
+    // g5.xlarge: $1.006 per GPU, $0.2515 per vCPU; g5.12xlarge: $1.418 per GPU, $0.118 per vCPU.
+    const l = nodePoolLine(np({ "nvidia.com/gpu": 4, cpu: 1000, memory: "100000Gi" }, ["on-demand"]), opts);
+    if ("unpriced" in l) throw new Error(l.unpriced);
+    expect(l.baselineMonthlyUsd).toBe(0);
+    expect(l.maxMonthlyUsd).toBeCloseTo(4 * (5.672 / 4) * 730, 6);
+  });
+
+  it("lets a tight CPU limit bind before the GPU limit, and discounts spot-only pools", () => {
+    const l = nodePoolLine(np({ "nvidia.com/gpu": 100, cpu: 8, memory: "100000Gi" }, ["spot"]), opts);
+    if ("unpriced" in l) throw new Error(l.unpriced);
+    expect(l.maxMonthlyUsd).toBeCloseTo(8 * (1.006 / 4) * 0.4 * 730, 6);
+  });
+
+  it("cannot bound a pool without limits", () => {
+    expect(nodePoolLine(np({}, ["spot"]), opts)).toHaveProperty("unpriced");
+  });
+});
+
+describe("estimateCost", () => {
+  it("counts EXTENDED support at 6x and a cluster once when its child is visible too", () => {
+    const resources: CostResource[] = [
+      { type: "eks:index:Cluster", name: "c", inputs: { upgradePolicy: { supportType: "EXTENDED" } } },
+      { type: "aws:eks/cluster:Cluster", name: "c-eksCluster", inputs: { upgradePolicy: { supportType: "EXTENDED" } } },
+    ];
+    const e = estimateCost(resources, opts);
+    expect(e.lines).toHaveLength(1);
+    expect(e.maxMonthlyUsd).toBeCloseTo(0.6 * 730, 2);
+  });
+
+  it("sums its lines, and lists usage-priced items as not priced", () => {
+    const e = estimateCost(
+      [
+        { type: "aws:ec2/natGateway:NatGateway", name: "nat-a", inputs: {} },
+        { type: "aws:ec2/eip:Eip", name: "eip-a", inputs: {} },
+        { type: "aws:kms/key:Key", name: "k", inputs: {} },
+      ],
+      opts,
+    );
+    expect(e.maxMonthlyUsd).toBeCloseTo(0.045 * 730 + 0.005 * 730 + 1, 2);
+    expect(e.notPriced.join()).toContain("NAT gateway data processing");
+  });
+});
