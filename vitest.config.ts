@@ -3,6 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["tests/**/*.test.ts"],
+    globalSetup: ["tests/support/global-setup.ts"],
     // The stack tests run the whole program on Pulumi's mock runtime; the runtime keeps
     // global state, so each test file gets its own process.
     pool: "forks",

@@ -92,6 +92,8 @@ export class Cluster extends pulumi.ComponentResource {
   public readonly oidcProviderArn: pulumi.Output<string>;
   public readonly oidcIssuer: pulumi.Output<string>;
   public readonly clusterSecurityGroupId: pulumi.Output<string>;
+  /** The security group EKS creates and attaches to managed node groups and the control plane ENIs. */
+  public readonly eksManagedSecurityGroupId: pulumi.Output<string>;
   public readonly nodeSecurityGroupId: pulumi.Output<string>;
   public readonly kubeconfig: pulumi.Output<string>;
   public readonly provider: k8s.Provider;
@@ -133,6 +135,7 @@ export class Cluster extends pulumi.ComponentResource {
     this.oidcProviderArn = this.eks.oidcProviderArn;
     this.oidcIssuer = this.eks.oidcIssuer;
     this.clusterSecurityGroupId = this.eks.clusterSecurityGroupId;
+    this.eksManagedSecurityGroupId = this.eks.eksCluster.vpcConfig.clusterSecurityGroupId;
     this.nodeSecurityGroupId = this.eks.nodeSecurityGroupId;
     this.kubeconfig = pulumi.secret(this.eks.kubeconfigJson);
 

@@ -167,7 +167,8 @@ const gpuPoolSchema = z
     instanceTypes: z.array(z.string()).min(1),
     capacityType: z.enum(["ON_DEMAND", "SPOT"]),
     minNodes: int(0, 100).default(0),
-    maxNodes: int(0, 100),
+    /** EKS requires a managed node group's max size to be at least 1. */
+    maxNodes: int(1, 100),
     /** Root volume: the serving images (vLLM is 12-28 GB) plus a model cache. */
     diskSizeGiB: int(100, 4000).default(300),
     /** Attach EFA interfaces (p4d/p5 only; for multi-node NCCL traffic). */
@@ -183,10 +184,12 @@ const gpuPoolSchema = z
       else if (!t.gpu) ctx.addIssue({ code: "custom", path: ["instanceTypes", i], message: `${name} has no GPU; GPU pools take GPU instance types` });
       else {
         types.push(t);
-        if (p.efa && !t.efa)
+        if (p.efa && t.efaInterfaces === 0)
           ctx.addIssue({ code: "custom", path: ["efa"], message: `${name} does not support EFA; set efa: false or use p4d.24xlarge, p4de.24xlarge or p5.48xlarge` });
       }
     });
+    if (p.efa && new Set(types.map((t) => t.efaInterfaces)).size > 1)
+      ctx.addIssue({ code: "custom", path: ["instanceTypes"], message: "an EFA pool needs types with the same number of EFA interfaces (one launch template serves them all)" });
     const models = [...new Set(types.map((t) => t.gpu?.model))];
     if (models.length > 1)
       ctx.addIssue({

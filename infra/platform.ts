@@ -10,7 +10,9 @@ import * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
+import { GpuCapacity } from "../components/gpu-capacity";
 import { costTags } from "../components/labels";
+import { MonitoringCrds } from "../components/monitoring-crds";
 import { Network } from "../components/network";
 import type { PlatformConfig } from "./config";
 
@@ -20,13 +22,13 @@ export interface Platform {
   readonly network: Network;
   readonly cluster: Cluster;
   readonly k8sProvider: k8s.Provider;
+  readonly monitoringCrds: MonitoringCrds;
+  readonly gpuCapacity: GpuCapacity;
 }
 
 export function createPlatform(config: PlatformConfig): Platform {
-  const awsProvider = new aws.Provider("aws", {
-    region: config.region as aws.Region,
-    defaultTags: { tags: costTags({ environment: config.environment, ...config.tags }) },
-  });
+  const tags = costTags({ environment: config.environment, ...config.tags });
+  const awsProvider = new aws.Provider("aws", { region: config.region as aws.Region, defaultTags: { tags } });
   const withAws: pulumi.ComponentResourceOptions = { providers: [awsProvider] };
 
   const network = new Network("network", { config: config.network, clusterName: config.cluster.name, region: config.region }, withAws);
@@ -43,5 +45,25 @@ export function createPlatform(config: PlatformConfig): Platform {
     withAws,
   );
 
-  return { config, awsProvider, network, cluster, k8sProvider: cluster.provider };
+  const k8sProvider = cluster.provider;
+  const monitoringCrds = new MonitoringCrds("monitoring-crds", { k8sProvider });
+
+  const gpuCapacity = new GpuCapacity(
+    "gpu",
+    {
+      config,
+      clusterName: config.cluster.name,
+      cluster: cluster.eks,
+      clusterEndpoint: cluster.endpoint,
+      clusterSecurityGroupId: cluster.eksManagedSecurityGroupId,
+      vpcId: network.vpcId,
+      privateSubnetIds: network.privateSubnetIds,
+      tags,
+      k8sProvider,
+      monitoringCrds: monitoringCrds.release,
+    },
+    withAws,
+  );
+
+  return { config, awsProvider, network, cluster, k8sProvider, monitoringCrds, gpuCapacity };
 }

@@ -1,28 +1,24 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { MOCK_SECRET_VALUE } from "../infra/plan/mocks";
-import { plan, type PlanResult } from "../infra/plan/plan";
-import { readStackConfig, STACKS } from "./support/stacks";
-
-const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-plan-"));
+import { plan } from "../infra/plan/plan";
+import { planOf, readStackConfig, STACKS } from "./support/stacks";
 
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 }
 
 describe.each(STACKS)("npm run plan -- %s", (stack) => {
-  let r: PlanResult;
-  beforeAll(async () => {
-    r = await plan(stack, { outDir });
-  });
+  const r = planOf(stack);
+  const outDir = r.outDir;
 
   it("exits 0 and writes plan.json with every resource and the cost estimate", () => {
     expect(r.exitCode).toBe(0);
     const doc = JSON.parse(fs.readFileSync(path.join(outDir, stack, "plan.json"), "utf8"));
     expect(doc.stack).toBe(stack);
-    expect(doc.resources.length).toBe(r.doc!.summary.resources);
+    expect(doc.resources.length).toBe(r.doc.summary.resources);
     for (const res of doc.resources) {
       expect(res).toHaveProperty("type");
       expect(res).toHaveProperty("name");
@@ -38,12 +34,12 @@ describe.each(STACKS)("npm run plan -- %s", (stack) => {
 
   it("writes every Kubernetes object as YAML under manifests/", () => {
     const files = filesUnder(path.join(outDir, stack, "manifests"));
-    expect(files.length).toBe(r.doc!.summary.kubernetesObjects + r.doc!.summary.helmReleases);
+    expect(files.length).toBe(r.doc.summary.kubernetesObjects + r.doc.summary.helmReleases);
     expect(files.some((f) => f.endsWith(path.join("_cluster", "StorageClass.gp3.yaml")))).toBe(true);
   });
 
   it("says which remote components hide their children", () => {
-    expect(r.doc!.notVisible.map((n) => n.type)).toContain("eks:index:Cluster");
+    expect(r.doc.notVisible.map((n) => n.type)).toContain("eks:index:Cluster");
     expect(r.text).toContain("Not visible offline");
     expect(r.text).toMatch(/Total\s+\$[\d,.]+\s+\$[\d,.]+/);
   });

@@ -31,8 +31,8 @@ export interface InstanceType {
   readonly vcpu: number;
   readonly memoryGiB: number;
   readonly gpu?: GpuSpec;
-  /** Supports Elastic Fabric Adapter interfaces. */
-  readonly efa: boolean;
+  /** EFA interfaces the type supports (one per network card); 0 = no EFA. */
+  readonly efaInterfaces: number;
   /** us-east-1 Linux on-demand $/hour. */
   readonly onDemandHourlyUsd: number;
   /** Where the price and specs were read. */
@@ -50,15 +50,18 @@ const a100 = (count: number): GpuSpec => ({ name: "a100", model: "a100", compute
 const a100x80 = (count: number): GpuSpec => ({ name: "a100", model: "a100-80gb", computeCapability: "8.0", count, memoryMiB: 81920 });
 const h100 = (count: number): GpuSpec => ({ name: "h100", model: "h100", computeCapability: "9.0", count, memoryMiB: 81920 });
 
-/** EFA-capable types among those listed (AWS EC2 User Guide, "Supported instance types" for EFA). */
-const EFA_TYPES = new Set(["g5.48xlarge", "g6e.12xlarge", "p4d.24xlarge", "p4de.24xlarge", "p5.48xlarge"]);
+/**
+ * EFA-capable types among those listed, with their EFA interface count (AWS EC2 User Guide:
+ * "Elastic Fabric Adapter - supported instance types" and "network cards").
+ */
+const EFA_INTERFACES: Readonly<Record<string, number>> = { "g5.48xlarge": 1, "g6e.12xlarge": 1, "p4d.24xlarge": 4, "p4de.24xlarge": 4, "p5.48xlarge": 32 };
 
 function it(name: string, vcpu: number, memoryGiB: number, onDemandHourlyUsd: number, gpu?: GpuSpec, source = SRC): InstanceType {
   const [family, size] = name.split(".") as [string, string];
-  const efa = EFA_TYPES.has(name);
+  const efaInterfaces = EFA_INTERFACES[name] ?? 0;
   return gpu
-    ? { name, family, size, vcpu, memoryGiB, gpu, efa, onDemandHourlyUsd, source }
-    : { name, family, size, vcpu, memoryGiB, efa, onDemandHourlyUsd, source };
+    ? { name, family, size, vcpu, memoryGiB, gpu, efaInterfaces, onDemandHourlyUsd, source }
+    : { name, family, size, vcpu, memoryGiB, efaInterfaces, onDemandHourlyUsd, source };
 }
 
 const ALL: readonly InstanceType[] = [

@@ -25,6 +25,13 @@ export const KUBERNETES_VERSION = {
 } as const;
 
 export const CHARTS = {
+  karpenterCrd: {
+    repo: "oci://public.ecr.aws/karpenter",
+    chart: "karpenter-crd",
+    version: "1.14.1",
+    appVersion: "1.14.1",
+    source: "aws/karpenter-provider-aws charts/karpenter-crd/Chart.yaml (mirror 2026-08-21); installed separately so CRDs upgrade with the chart",
+  },
   karpenter: {
     repo: "oci://public.ecr.aws/karpenter",
     chart: "karpenter",
@@ -39,12 +46,26 @@ export const CHARTS = {
     appVersion: "0.20.0",
     source: "NVIDIA/k8s-device-plugin deployments/helm (upstream-facts section 7)",
   },
+  efaDevicePlugin: {
+    repo: "https://aws.github.io/eks-charts",
+    chart: "aws-efa-k8s-device-plugin",
+    version: "v0.5.30",
+    appVersion: "v0.5.20",
+    source: "aws/eks-charts stable/aws-efa-k8s-device-plugin/Chart.yaml (mirror 2026-08-03)",
+  },
   dcgmExporter: {
     repo: "https://nvidia.github.io/dcgm-exporter/helm-charts",
     chart: "dcgm-exporter",
     version: "4.8.2",
     appVersion: "4.5.3-4.8.2",
     source: "NVIDIA/dcgm-exporter deployment/Chart.yaml (upstream-facts section 7)",
+  },
+  prometheusOperatorCrds: {
+    repo: "https://prometheus-community.github.io/helm-charts",
+    chart: "prometheus-operator-crds",
+    version: "31.0.1",
+    appVersion: "v0.93.1",
+    source: "prometheus-community/helm-charts charts/prometheus-operator-crds/Chart.yaml (mirror 2026-08-22); same operator as kube-prometheus-stack 88.5.3",
   },
   externalSecrets: {
     repo: "https://charts.external-secrets.io",

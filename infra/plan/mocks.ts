@@ -75,6 +75,7 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
                 endpoint,
                 version: inputs.version,
                 certificateAuthority: { data: "TU9DSy1DQQ==" },
+                vpcConfig: { clusterSecurityGroupId: "sg-0mockeksmanaged" },
               },
               oidcProviderArn: `arn:aws:iam::${MOCK_ACCOUNT_ID}:oidc-provider/${oidcIssuer}`,
               oidcProviderUrl: `https://${oidcIssuer}`,

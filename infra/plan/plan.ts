@@ -6,13 +6,15 @@
 import * as path from "node:path";
 import { ConfigError } from "../config";
 import { estimateCost } from "./cost";
-import { runStack, type RawStackConfig } from "./harness";
+import { runStack, type RawStackConfig, type RunResult } from "./harness";
 import { helmReleases, kubernetesObjects, notVisible, summary, writePlan, type PlanDocument } from "./render";
 
 export interface PlanResult {
   readonly exitCode: 0 | 1 | 2;
   readonly text: string;
   readonly doc?: PlanDocument;
+  /** The recorded run behind the plan (absent on invalid config). */
+  readonly run?: RunResult;
 }
 
 export const DEFAULT_OUT_DIR = path.resolve(__dirname, "..", "..", "out");
@@ -43,5 +45,5 @@ export async function plan(stack: string, opts: { raw?: RawStackConfig; outDir?:
     resources,
   };
   const written = writePlan(opts.outDir ?? DEFAULT_OUT_DIR, doc);
-  return { exitCode: 0, text: summary(doc, config, written), doc };
+  return { exitCode: 0, text: summary(doc, config, written), doc, run };
 }

@@ -1,0 +1,205 @@
+/**
+ * NodeGroups: the EKS managed node groups.
+ *
+ * - A CPU system group (on-demand) for the controllers: Karpenter, CoreDNS, operators.
+ * - One GPU group per configured pool:
+ *   - the AL2023 NVIDIA AMI (driver and container toolkit included; the device plugin is
+ *     installed by NvidiaRuntime);
+ *   - the taint nvidia.com/gpu=true:NoSchedule;
+ *   - labels naming the pool and the GPU model, plus nvidia.com/gpu.present=true, which the
+ *     NVIDIA device plugin's default node affinity requires;
+ *   - desired size starts at minNodes and is then left to autoscalers and operators
+ *     (ignoreScalingChanges).
+ * - Every group launches from a launch template that requires IMDSv2 (hop limit 1: pods get AWS
+ *   credentials from Pod Identity, never from the node) and has an encrypted gp3 root volume.
+ *   EFA pools also get EFA interfaces, a cluster placement group and one subnet.
+ */
+import * as aws from "@pulumi/aws";
+import * as eks from "@pulumi/eks";
+import * as pulumi from "@pulumi/pulumi";
+import { requireInstanceType, type InstanceType } from "../infra/catalog/instances";
+import type { GpuPoolConfig, PlatformConfig } from "../infra/config";
+import { MANAGED_POLICY, serviceTrustPolicy } from "./iam";
+
+export const POOL_LABEL = "llm-platform.io/pool";
+export const GPU_LABEL = "llm-platform.io/gpu";
+export const GPU_PRESENT_LABEL = "nvidia.com/gpu.present";
+export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true" } as const;
+export const SYSTEM_POOL = "system";
+
+export const AMI_TYPE = { gpu: "AL2023_x86_64_NVIDIA", cpu: "AL2023_x86_64_STANDARD" } as const;
+
+/** Root device of the EKS AL2023 AMIs. */
+export const ROOT_DEVICE = "/dev/xvda";
+
+export interface NodeGroupsArgs {
+  readonly clusterName: string;
+  readonly cluster: eks.Cluster;
+  readonly systemNodes: PlatformConfig["cluster"]["systemNodes"];
+  readonly gpuPools: PlatformConfig["gpuPools"];
+  readonly vpcId: pulumi.Input<string>;
+  readonly privateSubnetIds: pulumi.Input<string>[];
+  /** The EKS-managed cluster security group, which managed node groups attach by default. */
+  readonly clusterSecurityGroupId: pulumi.Input<string>;
+}
+
+export function gpuOf(pool: GpuPoolConfig): InstanceType {
+  return requireInstanceType(pool.instanceTypes[0]!);
+}
+
+/** Kubernetes labels of a GPU pool's nodes. */
+export function gpuNodeLabels(poolName: string, pool: GpuPoolConfig): Record<string, string> {
+  return { [POOL_LABEL]: poolName, [GPU_LABEL]: gpuOf(pool).gpu!.model, [GPU_PRESENT_LABEL]: "true" };
+}
+
+export interface LaunchTemplateSpec {
+  readonly name: string;
+  readonly diskSizeGiB: number;
+  readonly efa?: { readonly interfaces: number; readonly securityGroupIds: pulumi.Input<string>[]; readonly placementGroup: pulumi.Input<string> };
+}
+
+/** Launch template: IMDSv2 required (hop limit 1), encrypted gp3 root, optional EFA interfaces. */
+export function launchTemplateArgs(spec: LaunchTemplateSpec): aws.ec2.LaunchTemplateArgs {
+  return {
+    name: spec.name,
+    description: `EKS managed node group ${spec.name}: IMDSv2, encrypted gp3 root`,
+    updateDefaultVersion: true,
+    metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1, instanceMetadataTags: "disabled" },
+    blockDeviceMappings: [
+      {
+        deviceName: ROOT_DEVICE,
+        ebs: { volumeSize: spec.diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", iops: 3000, throughput: 250 },
+      },
+    ],
+    ...(spec.efa
+      ? {
+          // EFA: the first interface is the primary ENI on network card 0, the others device index 1.
+          networkInterfaces: Array.from({ length: spec.efa.interfaces }, (_, i) => ({
+            deviceIndex: i === 0 ? 0 : 1,
+            networkCardIndex: i,
+            interfaceType: "efa",
+            securityGroups: spec.efa!.securityGroupIds,
+            deleteOnTermination: "true",
+          })),
+          placement: { groupName: spec.efa.placementGroup },
+        }
+      : {}),
+    tagSpecifications: [
+      { resourceType: "instance", tags: { Name: spec.name } },
+      { resourceType: "volume", tags: { Name: spec.name } },
+    ],
+  };
+}
+
+export interface NodeGroupSpec {
+  readonly name: string;
+  readonly instanceTypes: readonly string[];
+  readonly capacityType: "ON_DEMAND" | "SPOT";
+  readonly minSize: number;
+  readonly desiredSize: number;
+  readonly maxSize: number;
+  readonly amiType: string;
+  readonly labels: Record<string, string>;
+  readonly gpu: boolean;
+}
+
+/** eks.ManagedNodeGroup arguments, minus the cluster, role, subnets and launch template. */
+export function nodeGroupArgs(spec: NodeGroupSpec): Omit<eks.ManagedNodeGroupArgs, "cluster"> {
+  return {
+    nodeGroupName: spec.name,
+    amiType: spec.amiType,
+    instanceTypes: [...spec.instanceTypes],
+    capacityType: spec.capacityType,
+    scalingConfig: { minSize: spec.minSize, desiredSize: spec.desiredSize, maxSize: spec.maxSize },
+    // Desired size belongs to autoscalers and operators after creation.
+    ignoreScalingChanges: true,
+    labels: spec.labels,
+    ...(spec.gpu ? { taints: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: "NO_SCHEDULE" }] } : {}),
+  };
+}
+
+export function gpuNodeGroupSpec(clusterName: string, poolName: string, pool: GpuPoolConfig): NodeGroupSpec {
+  return {
+    name: `${clusterName}-${poolName}`,
+    instanceTypes: pool.instanceTypes,
+    capacityType: pool.capacityType,
+    minSize: pool.minNodes,
+    desiredSize: pool.minNodes,
+    maxSize: pool.maxNodes,
+    amiType: AMI_TYPE.gpu,
+    labels: gpuNodeLabels(poolName, pool),
+    gpu: true,
+  };
+}
+
+export function systemNodeGroupSpec(clusterName: string, cfg: PlatformConfig["cluster"]["systemNodes"]): NodeGroupSpec {
+  return {
+    name: `${clusterName}-${SYSTEM_POOL}`,
+    instanceTypes: cfg.instanceTypes,
+    capacityType: "ON_DEMAND",
+    minSize: cfg.minSize,
+    desiredSize: cfg.desiredSize,
+    maxSize: cfg.maxSize,
+    amiType: AMI_TYPE.cpu,
+    labels: { [POOL_LABEL]: SYSTEM_POOL },
+    gpu: false,
+  };
+}
+
+export class NodeGroups extends pulumi.ComponentResource {
+  public readonly nodeRole: aws.iam.Role;
+  public readonly groups: Readonly<Record<string, eks.ManagedNodeGroup>>;
+
+  constructor(name: string, args: NodeGroupsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-platform:gpu:NodeGroups", name, {}, opts);
+    const child = { parent: this };
+
+    this.nodeRole = new aws.iam.Role(`${name}-node`, { assumeRolePolicy: JSON.stringify(serviceTrustPolicy("ec2.amazonaws.com")), description: `Managed node groups of ${args.clusterName}` }, child);
+    for (const [key, arn] of Object.entries({ worker: MANAGED_POLICY.eksWorkerNode, cni: MANAGED_POLICY.eksCni, ecr: MANAGED_POLICY.ecrPullOnly, ssm: MANAGED_POLICY.ssmCore })) {
+      new aws.iam.RolePolicyAttachment(`${name}-node-${key}`, { role: this.nodeRole.name, policyArn: arn }, child);
+    }
+
+    const groups: Record<string, eks.ManagedNodeGroup> = {};
+    const make = (key: string, spec: NodeGroupSpec, diskSizeGiB: number, efa?: { interfaces: number; subnetIndex: number }) => {
+      let efaSpec: LaunchTemplateSpec["efa"];
+      let subnetIds = args.privateSubnetIds;
+      if (efa) {
+        const sg = new aws.ec2.SecurityGroup(
+          `${name}-${key}-efa`,
+          {
+            vpcId: args.vpcId,
+            description: `EFA traffic between ${spec.name} nodes`,
+            ingress: [{ protocol: "-1", fromPort: 0, toPort: 0, self: true, description: "EFA within the group" }],
+            egress: [{ protocol: "-1", fromPort: 0, toPort: 0, self: true, description: "EFA within the group" }],
+          },
+          child,
+        );
+        const pg = new aws.ec2.PlacementGroup(`${name}-${key}`, { name: spec.name, strategy: "cluster" }, child);
+        efaSpec = { interfaces: efa.interfaces, securityGroupIds: [args.clusterSecurityGroupId, sg.id], placementGroup: pg.name };
+        // A cluster placement group lives in one AZ: EFA pools use one subnet.
+        subnetIds = [args.privateSubnetIds[efa.subnetIndex]!];
+      }
+      const lt = new aws.ec2.LaunchTemplate(`${name}-${key}`, launchTemplateArgs({ name: spec.name, diskSizeGiB, ...(efaSpec ? { efa: efaSpec } : {}) }), child);
+      groups[key] = new eks.ManagedNodeGroup(
+        `${name}-${key}`,
+        {
+          ...nodeGroupArgs(spec),
+          cluster: args.cluster,
+          nodeRole: this.nodeRole,
+          subnetIds,
+          launchTemplate: { id: lt.id, version: pulumi.interpolate`${lt.latestVersion}` },
+        },
+        child,
+      );
+    };
+
+    make(SYSTEM_POOL, systemNodeGroupSpec(args.clusterName, args.systemNodes), args.systemNodes.diskSizeGiB);
+    for (const [poolName, pool] of Object.entries(args.gpuPools)) {
+      const t = gpuOf(pool);
+      make(poolName, gpuNodeGroupSpec(args.clusterName, poolName, pool), pool.diskSizeGiB, pool.efa ? { interfaces: t.efaInterfaces, subnetIndex: 0 } : undefined);
+    }
+    this.groups = groups;
+
+    this.registerOutputs({ nodeRoleArn: this.nodeRole.arn, nodeGroups: Object.keys(groups) });
+  }
+}

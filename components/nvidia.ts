@@ -1,0 +1,81 @@
+/**
+ * NvidiaRuntime: what GPU nodes need beyond the AL2023 NVIDIA AMI (which ships the driver and
+ * container toolkit but not the device plugin):
+ * - the NVIDIA device plugin, which advertises nvidia.com/gpu (without it Karpenter never sees a
+ *   GPU node as initialized);
+ * - the DCGM exporter with its ServiceMonitor (GPU utilization, memory, XID errors);
+ * - the EFA device plugin, when a pool uses EFA.
+ * They run in the `nvidia` namespace at Pod Security level privileged: they read host devices.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "../infra/catalog/versions";
+import { namespaceArgs, release } from "./helm";
+import { GPU_PRESENT_LABEL, GPU_TAINT } from "./node-groups";
+
+export const NVIDIA_NAMESPACE = "nvidia";
+
+/**
+ * The device plugin chart's default node affinity (NVIDIA/k8s-device-plugin
+ * deployments/helm/nvidia-device-plugin/values.yaml, 0.20.0): a node must carry one of these
+ * labels. NFD and GFD are not installed, so our GPU nodes carry nvidia.com/gpu.present=true.
+ */
+export const DEVICE_PLUGIN_DEFAULT_AFFINITY_TERMS: readonly { key: string; values: readonly string[] }[] = [
+  { key: "feature.node.kubernetes.io/pci-10de.present", values: ["true"] },
+  { key: "feature.node.kubernetes.io/cpu-model.vendor_id", values: ["NVIDIA"] },
+  { key: GPU_PRESENT_LABEL, values: ["true"] },
+];
+
+const gpuToleration = { key: GPU_TAINT.key, operator: "Exists", effect: "NoSchedule" };
+
+export function devicePluginValues(): Record<string, unknown> {
+  return {
+    // Keep the chart's default affinity (see DEVICE_PLUGIN_DEFAULT_AFFINITY_TERMS) and tolerations.
+    gfd: { enabled: false },
+    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+  };
+}
+
+export function dcgmExporterValues(): Record<string, unknown> {
+  return {
+    serviceMonitor: { enabled: true, interval: "15s", additionalLabels: { "app.kubernetes.io/part-of": "llm-platform" } },
+    // Attribute GPU metrics to the pods using them (per-model GPU dashboards).
+    mapPodsMetrics: true,
+    nodeSelector: { [GPU_PRESENT_LABEL]: "true" },
+    tolerations: [gpuToleration],
+    resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+  };
+}
+
+export function efaDevicePluginValues(): Record<string, unknown> {
+  return { tolerations: [gpuToleration], resources: { requests: { cpu: "10m", memory: "20Mi" }, limits: { memory: "64Mi" } } };
+}
+
+export interface NvidiaRuntimeArgs {
+  readonly k8sProvider: k8s.Provider;
+  readonly efa: boolean;
+  /** The ServiceMonitor CRD must exist before DCGM's chart renders one. */
+  readonly monitoringCrds: pulumi.Resource;
+}
+
+export class NvidiaRuntime extends pulumi.ComponentResource {
+  public readonly devicePlugin: k8s.helm.v3.Release;
+  public readonly dcgmExporter: k8s.helm.v3.Release;
+
+  constructor(name: string, args: NvidiaRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-platform:gpu:NvidiaRuntime", name, {}, opts);
+    const k8sOpts = { parent: this, provider: args.k8sProvider };
+    const ns = new k8s.core.v1.Namespace(`${name}-ns`, namespaceArgs(NVIDIA_NAMESPACE, "gpu-runtime", "privileged"), k8sOpts);
+    const inNs = { ...k8sOpts, dependsOn: [ns] };
+    this.devicePlugin = release(`${name}-device-plugin`, { name: "nvidia-device-plugin", namespace: NVIDIA_NAMESPACE, pin: CHARTS.nvidiaDevicePlugin, values: devicePluginValues() }, inNs);
+    this.dcgmExporter = release(
+      `${name}-dcgm-exporter`,
+      { name: "dcgm-exporter", namespace: NVIDIA_NAMESPACE, pin: CHARTS.dcgmExporter, values: dcgmExporterValues() },
+      { ...k8sOpts, dependsOn: [ns, args.monitoringCrds] },
+    );
+    if (args.efa) {
+      release(`${name}-efa-device-plugin`, { name: "aws-efa-k8s-device-plugin", namespace: NVIDIA_NAMESPACE, pin: CHARTS.efaDevicePlugin, values: efaDevicePluginValues() }, inNs);
+    }
+    this.registerOutputs({});
+  }
+}
