@@ -21,6 +21,7 @@ export interface GpuCapacityArgs {
   readonly tags: Record<string, string>;
   readonly k8sProvider: k8s.Provider;
   readonly monitoringCrds: pulumi.Resource;
+  readonly nvidiaNamespace: k8s.core.v1.Namespace;
 }
 
 /** Root volume of Karpenter GPU nodes: the largest configured for a GPU pool, 300 GiB at least. */
@@ -69,7 +70,7 @@ export class GpuCapacity extends pulumi.ComponentResource {
 
     this.nvidia = new NvidiaRuntime(
       `${name}-nvidia`,
-      { k8sProvider: args.k8sProvider, efa: Object.values(config.gpuPools).some((p) => p.efa), monitoringCrds: args.monitoringCrds },
+      { k8sProvider: args.k8sProvider, namespace: args.nvidiaNamespace, efa: Object.values(config.gpuPools).some((p) => p.efa), monitoringCrds: args.monitoringCrds },
       { parent: this },
     );
 

@@ -7,13 +7,14 @@
  * - the EFA device plugin, when a pool uses EFA.
  * They run in the `nvidia` namespace at Pod Security level privileged: they read host devices.
  */
-import * as k8s from "@pulumi/kubernetes";
+import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../infra/catalog/versions";
-import { namespaceArgs, release } from "./helm";
+import { release } from "./helm";
+import { NAMESPACES } from "./namespaces";
 import { GPU_PRESENT_LABEL, GPU_TAINT } from "./node-groups";
 
-export const NVIDIA_NAMESPACE = "nvidia";
+export const NVIDIA_NAMESPACE = NAMESPACES.nvidia.name;
 
 /**
  * The device plugin chart's default node affinity (NVIDIA/k8s-device-plugin
@@ -53,6 +54,7 @@ export function efaDevicePluginValues(): Record<string, unknown> {
 
 export interface NvidiaRuntimeArgs {
   readonly k8sProvider: k8s.Provider;
+  readonly namespace: k8s.core.v1.Namespace;
   readonly efa: boolean;
   /** The ServiceMonitor CRD must exist before DCGM's chart renders one. */
   readonly monitoringCrds: pulumi.Resource;
@@ -65,7 +67,7 @@ export class NvidiaRuntime extends pulumi.ComponentResource {
   constructor(name: string, args: NvidiaRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llm-platform:gpu:NvidiaRuntime", name, {}, opts);
     const k8sOpts = { parent: this, provider: args.k8sProvider };
-    const ns = new k8s.core.v1.Namespace(`${name}-ns`, namespaceArgs(NVIDIA_NAMESPACE, "gpu-runtime", "privileged"), k8sOpts);
+    const ns = args.namespace;
     const inNs = { ...k8sOpts, dependsOn: [ns] };
     this.devicePlugin = release(`${name}-device-plugin`, { name: "nvidia-device-plugin", namespace: NVIDIA_NAMESPACE, pin: CHARTS.nvidiaDevicePlugin, values: devicePluginValues() }, inNs);
     this.dcgmExporter = release(

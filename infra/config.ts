@@ -381,6 +381,8 @@ const observabilitySchema = z.strictObject({
   }),
   grafana: z.strictObject({ replicas: int(1, 3).default(1) }).prefault({}),
   alertmanager: z.strictObject({ replicas: int(1, 3), receiver: alertReceiverSchema }),
+  /** Base URL of docs/runbooks.md as published (alerts link to <base>#<alert>). */
+  runbookBaseUrl: z.url({ protocol: /^https$/ }).default("https://github.com/example-org/llm-platform/blob/main/docs/runbooks.md"),
   tracing: z.strictObject({
     enabled: z.boolean(),
     /** Head sampling ratio for the collector (0-1). */
@@ -393,6 +395,8 @@ const observabilitySchema = z.strictObject({
 
 const vaultSchema = z.strictObject({
   address: z.url({ protocol: /^https$/, error: "expected the Vault address as an https:// URL" }),
+  /** Where Vault lives, for the egress NetworkPolicy of External Secrets (CIDRs). */
+  cidrs: z.array(cidr(8, 32)).min(1),
   /** Vault Enterprise / HCP namespace; omit for OSS Vault. */
   namespace: z.string().regex(/^[\w-]+(\/[\w-]+)*$/).optional(),
   /** KV v2 mount that holds the platform's secrets. */

@@ -9,11 +9,17 @@
 import * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
+import { Autoscaling } from "../components/autoscaling";
 import { Cluster } from "../components/cluster";
 import { GpuCapacity } from "../components/gpu-capacity";
 import { costTags } from "../components/labels";
 import { MonitoringCrds } from "../components/monitoring-crds";
+import { PlatformNamespaces } from "../components/namespaces";
 import { Network } from "../components/network";
+import { NetworkSecurity } from "../components/network-security";
+import { Observability } from "../components/observability";
+import { Secrets } from "../components/secrets";
+import { Tracing } from "../components/tracing";
 import type { PlatformConfig } from "./config";
 
 export interface Platform {
@@ -22,8 +28,14 @@ export interface Platform {
   readonly network: Network;
   readonly cluster: Cluster;
   readonly k8sProvider: k8s.Provider;
+  readonly namespaces: PlatformNamespaces;
   readonly monitoringCrds: MonitoringCrds;
   readonly gpuCapacity: GpuCapacity;
+  readonly secrets: Secrets;
+  readonly tracing?: Tracing;
+  readonly observability: Observability;
+  readonly autoscaling: Autoscaling;
+  readonly networkSecurity: NetworkSecurity;
 }
 
 export function createPlatform(config: PlatformConfig): Platform {
@@ -46,6 +58,7 @@ export function createPlatform(config: PlatformConfig): Platform {
   );
 
   const k8sProvider = cluster.provider;
+  const namespaces = new PlatformNamespaces("namespaces", { k8sProvider, istio: config.networkSecurity.istio.enabled });
   const monitoringCrds = new MonitoringCrds("monitoring-crds", { k8sProvider });
 
   const gpuCapacity = new GpuCapacity(
@@ -61,9 +74,52 @@ export function createPlatform(config: PlatformConfig): Platform {
       tags,
       k8sProvider,
       monitoringCrds: monitoringCrds.release,
+      nvidiaNamespace: namespaces.namespaces.nvidia,
     },
     withAws,
   );
 
-  return { config, awsProvider, network, cluster, k8sProvider, monitoringCrds, gpuCapacity };
+  // Platform services: secrets first (others consume its store), then tracing, observability,
+  // autoscaling and the network policies.
+  const ns = namespaces.namespaces;
+  const secrets = new Secrets("secrets", {
+    config,
+    clusterName: config.cluster.name,
+    clusterEndpoint: cluster.endpoint,
+    clusterCaData: cluster.certificateAuthority,
+    k8sProvider,
+    namespace: ns.secrets,
+    monitoringCrds: monitoringCrds.release,
+  });
+  const tracing = config.observability.tracing.enabled
+    ? new Tracing("tracing", { config: config.observability.tracing, environment: config.environment, k8sProvider, namespace: ns.tracing, monitoringCrds: monitoringCrds.release })
+    : undefined;
+  const observability = new Observability("observability", {
+    config,
+    clusterName: config.cluster.name,
+    vaultPathPrefix: config.vault.pathPrefix,
+    k8sProvider,
+    namespace: ns.monitoring,
+    secretStore: secrets.store,
+    monitoringCrds: monitoringCrds.release,
+    ...(tracing ? { jaegerUrl: tracing.jaegerUrl } : {}),
+  });
+  const autoscaling = new Autoscaling("autoscaling", { operatorReplicas: config.autoscaling.kedaOperatorReplicas, k8sProvider, namespace: ns.autoscaling, monitoringCrds: monitoringCrds.release });
+  const networkSecurity = new NetworkSecurity("network-security", { config, k8sProvider, namespaces: ns });
+
+  return {
+    config,
+    awsProvider,
+    network,
+    cluster,
+    k8sProvider,
+    namespaces,
+    monitoringCrds,
+    gpuCapacity,
+    secrets,
+    ...(tracing ? { tracing } : {}),
+    observability,
+    autoscaling,
+    networkSecurity,
+  };
 }

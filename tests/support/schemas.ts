@@ -21,6 +21,7 @@ const CRD_PACKAGES: Record<string, string> = {
   "karpenter.k8s.aws": "@kubernetes-models/karpenter",
   "keda.sh": "@kubernetes-models/keda",
   "monitoring.coreos.com": "@kubernetes-models/prometheus-operator",
+  "security.istio.io": "@kubernetes-models/istio",
 };
 
 const CRD_DIR = path.resolve(__dirname, "..", "data", "crds");

@@ -1,0 +1,183 @@
+/**
+ * Observability: kube-prometheus-stack (Prometheus, Alertmanager, Grafana, node-exporter,
+ * kube-state-metrics), the platform's alert rules and its dashboards.
+ *
+ * - CRDs come from MonitoringCrds, so the chart's are off.
+ * - Prometheus selects every ServiceMonitor, PodMonitor and PrometheusRule in the cluster (the
+ *   *SelectorNilUsesHelmValues flags are false), so charts and our own objects are scraped.
+ * - Retention, replicas and gp3 storage per env.
+ * - Grafana's admin credentials come from Vault through an ExternalSecret; dashboards through
+ *   the sidecar.
+ * - Alertmanager's receiver is configured per env; its Slack webhook or PagerDuty key is read
+ *   from a mounted Secret file (api_url_file / routing_key_file), never from the Helm values.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { CHARTS } from "../infra/catalog/versions";
+import type { PlatformConfig } from "../infra/config";
+import { prometheusRule } from "./alerts";
+import { DASHBOARDS } from "./dashboards";
+import { release } from "./helm";
+import { recommendedLabels } from "./labels";
+import { NAMESPACES } from "./namespaces";
+import { generatedRef, parseVaultRef, Secrets, type ExternalSecretSpec } from "./secrets";
+
+export const MONITORING_NS = NAMESPACES.monitoring.name;
+export const GRAFANA_ADMIN_SECRET = "grafana-admin";
+export const RECEIVER_SECRET = "alertmanager-receivers";
+/** Where the Prometheus operator mounts `alertmanagerSpec.secrets`. */
+export const RECEIVER_SECRET_DIR = `/etc/alertmanager/secrets/${RECEIVER_SECRET}`;
+/** Prometheus inside the cluster, for KEDA and Grafana. */
+export const PROMETHEUS_URL = `http://kube-prometheus-stack-prometheus.${MONITORING_NS}.svc:9090`;
+
+type Receiver = PlatformConfig["observability"]["alertmanager"]["receiver"];
+
+/** Alertmanager configuration: one receiver per env, the Watchdog silenced. No secret values. */
+export function alertmanagerConfig(receiver: Receiver): Record<string, unknown> {
+  const platform: Record<string, unknown> = { name: "platform" };
+  if (receiver.type === "slack")
+    platform.slack_configs = [{ channel: receiver.channel, api_url_file: `${RECEIVER_SECRET_DIR}/slack-webhook-url`, send_resolved: true, title: "{{ .CommonAnnotations.summary }}" }];
+  if (receiver.type === "pagerduty") platform.pagerduty_configs = [{ routing_key_file: `${RECEIVER_SECRET_DIR}/pagerduty-routing-key`, send_resolved: true }];
+  return {
+    route: {
+      receiver: receiver.type === "none" ? "null" : "platform",
+      group_by: ["alertname", "namespace", "model_name"],
+      group_wait: "30s",
+      group_interval: "5m",
+      repeat_interval: "4h",
+      routes: [{ receiver: "null", matchers: ['alertname = "Watchdog"'] }],
+    },
+    receivers: [{ name: "null" }, ...(receiver.type === "none" ? [] : [platform])],
+    inhibit_rules: [{ source_matchers: ['severity = "critical"'], target_matchers: ['severity = "warning"'], equal: ["alertname", "namespace"] }],
+  };
+}
+
+/** The Secret the receiver reads, synced from Vault (none for receiver type none). */
+export function receiverSecretSpec(receiver: Receiver): ExternalSecretSpec | undefined {
+  if (receiver.type === "none") return undefined;
+  const data =
+    receiver.type === "slack"
+      ? [{ secretKey: "slack-webhook-url", ref: parseVaultRef(receiver.webhookUrlVaultRef) }]
+      : [{ secretKey: "pagerduty-routing-key", ref: parseVaultRef(receiver.routingKeyVaultRef) }];
+  return { name: RECEIVER_SECRET, namespace: MONITORING_NS, data, component: "observability" };
+}
+
+export interface StackValuesInputs {
+  readonly obs: PlatformConfig["observability"];
+  readonly clusterName: string;
+  readonly environment: string;
+  /** Jaeger's query URL for a Grafana datasource, when tracing is on. */
+  readonly jaegerUrl?: string;
+}
+
+export function kubePrometheusStackValues(i: StackValuesInputs): Record<string, unknown> {
+  const o = i.obs;
+  const gp3 = (size: number) => ({ volumeClaimTemplate: { spec: { storageClassName: "gp3", accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${size}Gi` } } } } });
+  return {
+    crds: { enabled: false },
+    defaultRules: { create: true },
+    prometheus: {
+      prometheusSpec: {
+        replicas: o.prometheus.replicas,
+        retention: o.prometheus.retention,
+        scrapeInterval: o.prometheus.scrapeInterval,
+        serviceMonitorSelectorNilUsesHelmValues: false,
+        podMonitorSelectorNilUsesHelmValues: false,
+        ruleSelectorNilUsesHelmValues: false,
+        probeSelectorNilUsesHelmValues: false,
+        scrapeConfigSelectorNilUsesHelmValues: false,
+        externalLabels: { cluster: i.clusterName, environment: i.environment },
+        storageSpec: gp3(o.prometheus.storageGi),
+        resources: { requests: { cpu: "500m", memory: "2Gi" }, limits: { memory: "8Gi" } },
+      },
+    },
+    alertmanager: {
+      config: alertmanagerConfig(o.alertmanager.receiver),
+      alertmanagerSpec: {
+        replicas: o.alertmanager.replicas,
+        ...(o.alertmanager.receiver.type === "none" ? {} : { secrets: [RECEIVER_SECRET] }),
+        storage: gp3(5),
+        resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } },
+      },
+    },
+    grafana: {
+      replicas: o.grafana.replicas,
+      admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
+      sidecar: { dashboards: { enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" }, datasources: { enabled: true } },
+      ...(i.jaegerUrl ? { additionalDataSources: [{ name: "Jaeger", type: "jaeger", uid: "jaeger", url: i.jaegerUrl, access: "proxy" }] } : {}),
+      resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
+    },
+  };
+}
+
+export function dashboardConfigMaps(namespace: string): k8s.core.v1.ConfigMapArgs[] {
+  return DASHBOARDS.map((build) => {
+    const d = build();
+    return {
+      metadata: { name: `dashboard-${d.uid}`, namespace, labels: { ...recommendedLabels(`dashboard-${d.uid}`, "observability"), grafana_dashboard: "1" } },
+      data: { [`${d.uid}.json`]: JSON.stringify(d) },
+    };
+  });
+}
+
+export interface ObservabilityArgs {
+  readonly config: Pick<PlatformConfig, "observability" | "models" | "environment">;
+  readonly clusterName: string;
+  readonly vaultPathPrefix: string;
+  readonly k8sProvider: k8s.Provider;
+  readonly namespace: k8s.core.v1.Namespace;
+  readonly secretStore: pulumi.Resource;
+  readonly monitoringCrds: pulumi.Resource;
+  readonly jaegerUrl?: string;
+}
+
+export class Observability extends pulumi.ComponentResource {
+  public readonly release: k8s.helm.v3.Release;
+  public readonly prometheusUrl: string = PROMETHEUS_URL;
+
+  constructor(name: string, args: ObservabilityArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-platform:observability:Observability", name, {}, opts);
+    const o = args.config.observability;
+    const k8sOpts = { parent: this, provider: args.k8sProvider };
+
+    const secrets: pulumi.Resource[] = [
+      Secrets.externalSecret(
+        `${name}-grafana-admin`,
+        {
+          name: GRAFANA_ADMIN_SECRET,
+          namespace: MONITORING_NS,
+          component: "observability",
+          data: ["admin-user", "admin-password"].map((k) => ({ secretKey: k, ref: generatedRef(args.vaultPathPrefix, "grafana", k) })),
+        },
+        args.secretStore,
+        { ...k8sOpts, dependsOn: [args.namespace] },
+      ),
+    ];
+    const receiver = receiverSecretSpec(o.alertmanager.receiver);
+    if (receiver) secrets.push(Secrets.externalSecret(`${name}-receivers`, receiver, args.secretStore, { ...k8sOpts, dependsOn: [args.namespace] }));
+
+    this.release = release(
+      `${name}-kube-prometheus-stack`,
+      {
+        name: "kube-prometheus-stack",
+        namespace: MONITORING_NS,
+        pin: CHARTS.kubePrometheusStack,
+        skipCrds: true,
+        timeout: 900,
+        values: kubePrometheusStackValues({ obs: o, clusterName: args.clusterName, environment: args.config.environment, ...(args.jaegerUrl ? { jaegerUrl: args.jaegerUrl } : {}) }),
+      },
+      { ...k8sOpts, dependsOn: [args.namespace, args.monitoringCrds, ...secrets] },
+    );
+
+    new k8s.apiextensions.CustomResource(
+      `${name}-rules`,
+      prometheusRule({ models: args.config.models, runbookBaseUrl: o.runbookBaseUrl }, MONITORING_NS),
+      { ...k8sOpts, dependsOn: [args.monitoringCrds, args.namespace] },
+    );
+    for (const cm of dashboardConfigMaps(MONITORING_NS)) {
+      new k8s.core.v1.ConfigMap(`${name}-${(cm.metadata as { name: string }).name}`, cm, { ...k8sOpts, dependsOn: [args.namespace] });
+    }
+
+    this.registerOutputs({ prometheusUrl: this.prometheusUrl, grafanaService: `kube-prometheus-stack-grafana.${MONITORING_NS}.svc` });
+  }
+}

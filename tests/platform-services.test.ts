@@ -1,0 +1,391 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { alertRuleGroups } from "../components/alerts";
+import { DASHBOARDS } from "../components/dashboards";
+import { platformNetworkPolicies, POD_IDENTITY_AGENT, type NetworkPolicyObject } from "../components/network-security";
+import { alertmanagerConfig, kubePrometheusStackValues, RECEIVER_SECRET_DIR } from "../components/observability";
+import { clusterSecretStore, externalSecret, parseVaultRef, platformReadPaths, vaultPolicy } from "../components/secrets";
+import { ALL_METRICS, HISTOGRAMS } from "../infra/catalog/metrics";
+import { CHARTS } from "../infra/catalog/versions";
+import { HELM_RELEASE_TYPE, kubernetesObjects } from "../infra/plan/render";
+import { allowed, type Pod } from "./support/netpol";
+import { ofType, one, stack, STACKS, type RunResult } from "./support/stacks";
+
+const ROOT = path.resolve(__dirname, "..");
+const releases = (r: RunResult) => new Map(ofType(r, HELM_RELEASE_TYPE).map((x) => [x.inputs.name as string, x.inputs]));
+
+// ---------------------------------------------------------------------------------------------
+// Metric names: one list, checked against upstream.
+
+const PROMQL_WORDS = new Set([
+  "sum", "avg", "max", "min", "count", "by", "without", "rate", "irate", "increase", "histogram_quantile", "and", "or", "unless", "on", "ignoring",
+  "group_left", "group_right", "label_values", "le", "bool", "offset", "abs", "clamp_min", "clamp_max", "topk", "bottomk",
+]);
+
+/** Metric names in a PromQL expression: identifiers not followed by "(" and not inside {...} or [...] or "..." . */
+export function metricNames(expr: string): string[] {
+  const stripped = expr
+    .replace(/"[^"]*"/g, '""')
+    .replace(/\{[^}]*\}/g, "{}")
+    .replace(/\[[^\]]*\]/g, "[]")
+    .replace(/\bby\s*\([^)]*\)/g, "")
+    .replace(/\bwithout\s*\([^)]*\)/g, "");
+  const names: string[] = [];
+  for (const m of stripped.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)) {
+    if (m[2] || PROMQL_WORDS.has(m[1]!) || /^\d/.test(m[1]!)) continue;
+    names.push(m[1]!);
+  }
+  return names;
+}
+
+function baseName(n: string): string {
+  const b = n.replace(/_(bucket|sum|count)$/, "");
+  return HISTOGRAMS.has(b) ? b : n;
+}
+
+const upstream = new Set(
+  fs
+    .readFileSync(path.join(ROOT, "tests/data/upstream-metrics.txt"), "utf8")
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith("#")),
+);
+
+function renderedExpressions(r: RunResult): string[] {
+  const rules = ofType(r, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").flatMap((x) => x.inputs.spec.groups.flatMap((g: any) => g.rules.map((q: any) => q.expr as string)));
+  const dashboards = ofType(r, "kubernetes:core/v1:ConfigMap")
+    .filter((c) => c.inputs.metadata.labels?.grafana_dashboard === "1")
+    .flatMap((c) => Object.values(c.inputs.data as Record<string, string>).flatMap((json) => JSON.parse(json).panels.flatMap((p: any) => p.targets.map((t: any) => t.expr as string))));
+  const templating = ofType(r, "kubernetes:core/v1:ConfigMap")
+    .filter((c) => c.inputs.metadata.labels?.grafana_dashboard === "1")
+    .flatMap((c) => Object.values(c.inputs.data as Record<string, string>).flatMap((json) => JSON.parse(json).templating.list.map((v: any) => v.definition as string)));
+  return [...rules, ...dashboards, ...templating.map((d) => d.replace(/^label_values\(([^,]+),.*\)$/, "$1"))];
+}
+
+describe("metric names", () => {
+  it("the extractor finds names and skips functions, labels and strings", () => {
+    expect(metricNames('histogram_quantile(0.95, sum by (le, model_name) (rate(vllm:e2e_request_latency_seconds_bucket{model_name="x"}[5m]))) > 1')).toEqual([
+      "vllm:e2e_request_latency_seconds_bucket",
+    ]);
+    expect(metricNames("sum(DCGM_FI_DEV_FB_USED) / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)")).toEqual(["DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_FB_FREE"]);
+  });
+
+  it("every catalog metric is one upstream exposes", () => {
+    expect([...ALL_METRICS].filter((m) => !upstream.has(m))).toEqual([]);
+    // The names vLLM removed must not be in the catalog.
+    expect(ALL_METRICS.has("vllm:gpu_cache_usage_perc")).toBe(false);
+  });
+
+  describe.each(STACKS)("in %s", (name) => {
+    it("every rule and dashboard query uses only catalog metrics", async () => {
+      const exprs = renderedExpressions(await stack(name));
+      expect(exprs.length).toBeGreaterThan(30);
+      const unknown = exprs.flatMap((e) => metricNames(e).map(baseName)).filter((n) => !ALL_METRICS.has(n));
+      expect([...new Set(unknown)]).toEqual([]);
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Alerts and runbooks
+
+describe("alerts", () => {
+  const runbooks = fs.readFileSync(path.join(ROOT, "docs/runbooks.md"), "utf8");
+  const anchors = new Set([...runbooks.matchAll(/^## `?([A-Za-z0-9]+)`?\s*$/gm)].map((m) => m[1]!.toLowerCase()));
+
+  it.each(STACKS)("%s: each alert has a summary, a description and a runbook section", async (name) => {
+    const r = await stack(name);
+    const groups = alertRuleGroups({ models: r.config.models, runbookBaseUrl: r.config.observability.runbookBaseUrl });
+    const rules = groups.flatMap((g) => g.rules);
+    for (const rule of rules) {
+      expect(rule.annotations.summary.length, rule.alert).toBeGreaterThan(10);
+      expect(rule.annotations.description.length, rule.alert).toBeGreaterThan(30);
+      const anchor = rule.annotations.runbook_url.split("#")[1]!;
+      expect(anchors.has(anchor), `docs/runbooks.md has no section for ${rule.alert}`).toBe(true);
+    }
+  });
+
+  it("carries the seed's four alerts on real metric names", async () => {
+    const r = await stack("prod");
+    const byName = new Map(alertRuleGroups({ models: r.config.models, runbookBaseUrl: "x" }).flatMap((g) => g.rules).map((q) => [q.alert, q.expr]));
+    expect(byName.get("VLLMQueueDepthHigh")).toContain("vllm:num_requests_waiting");
+    expect(byName.get("GPUUtilizationHigh")).toContain("DCGM_FI_DEV_GPU_UTIL");
+    expect(byName.get("VLLMModelDown")).toContain("kube_deployment_status_replicas_available");
+    expect(byName.get("VLLMTargetDown")).toContain("up{");
+    expect(byName.get("VLLMHighErrorRate")).toContain('status=~"5.."');
+    expect(byName.get("VLLMRequestsAborted")).toContain("vllm:request_success_total");
+  });
+
+  it("derives the SLO thresholds from each model's config", async () => {
+    const r = await stack("prod");
+    const slo = alertRuleGroups({ models: r.config.models, runbookBaseUrl: "x" }).find((g) => g.name === "llm-slo")!.rules;
+    const ttft20 = slo.find((q) => q.alert === "VLLMTTFTSLOBreach" && q.labels.model_name === "gpt-oss-20b")!;
+    const ttft120 = slo.find((q) => q.alert === "VLLMTTFTSLOBreach" && q.labels.model_name === "gpt-oss-120b")!;
+    expect(ttft20.expr).toMatch(/> 0\.15$/);
+    expect(ttft120.expr).toMatch(/> 0\.3$/);
+    expect(slo.filter((q) => q.alert === "VLLME2ELatencySLOBreach")).toHaveLength(2);
+    const dev = await stack("dev");
+    expect(alertRuleGroups({ models: dev.config.models, runbookBaseUrl: "x" }).find((g) => g.name === "llm-slo")!.rules).toHaveLength(2);
+  });
+});
+
+describe("dashboards", () => {
+  it("inference has every panel the issue lists, per model", () => {
+    const d = DASHBOARDS[0]!();
+    const titles = d.panels.map((p) => p.title);
+    for (const t of ["Time to first token", "Inter-token latency", "End-to-end request latency", "Tokens per second", "Running and waiting requests", "KV-cache usage", "Prefix-cache hit rate", "Errors"])
+      expect(titles).toContain(t);
+    expect(d.panels.find((p) => p.title === "End-to-end request latency")!.targets.map((t) => t.legendFormat)).toEqual(["{{model_name}} p50", "{{model_name}} p95", "{{model_name}} p99"]);
+    expect(d.panels.every((p) => p.targets.every((t) => t.expr.includes('model_name=~"$model"') || t.expr.includes("namespace="))));
+  });
+
+  it.each(STACKS)("%s: are provisioned as labelled ConfigMaps the Grafana sidecar picks up", async (name) => {
+    const r = await stack(name);
+    const cms = ofType(r, "kubernetes:core/v1:ConfigMap").filter((c) => c.inputs.metadata.labels?.grafana_dashboard === "1");
+    expect(cms.map((c) => c.inputs.metadata.name).sort()).toEqual(["dashboard-embeddings-vectordb", "dashboard-gpu-fleet", "dashboard-llm-inference"]);
+    const values = releases(r).get("kube-prometheus-stack")!.values;
+    expect(values.grafana.sidecar.dashboards).toEqual({ enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Secrets
+
+describe("secrets", () => {
+  it("parses Vault references", () => {
+    expect(parseVaultRef("llm-platform/prod/huggingface#token")).toEqual({ path: "llm-platform/prod/huggingface", property: "token" });
+  });
+
+  it("grants read on exactly the platform's paths", () => {
+    const paths = platformReadPaths({
+      vault: { pathPrefix: "llm-platform/prod", operatorSecrets: { huggingfaceToken: "llm-platform/prod/hf#token", azureContentSafetyKey: "shared/azure#key" } } as any,
+      observability: { alertmanager: { receiver: { type: "pagerduty", routingKeyVaultRef: "shared/pagerduty#key" } } } as any,
+    });
+    expect(paths).toEqual(["llm-platform/prod/*", "shared/azure", "shared/pagerduty"]);
+    const hcl = vaultPolicy("secret", paths);
+    expect(hcl).toContain('path "secret/data/llm-platform/prod/*" {\n  capabilities = ["read"]\n}');
+    expect(hcl).toContain('path "secret/metadata/shared/azure" {\n  capabilities = ["read", "list"]\n}');
+    expect(hcl).not.toMatch(/create|update|delete|sudo/);
+  });
+
+  it("the ClusterSecretStore is external-secrets.io/v1 with Vault Kubernetes auth as the ESO service account", () => {
+    const s = clusterSecretStore({ server: "https://v:8200", namespace: "ml", kvMount: "secret", authMountPath: "kubernetes-c" }) as any;
+    expect(s.apiVersion).toBe("external-secrets.io/v1");
+    expect(s.spec.provider.vault).toMatchObject({ server: "https://v:8200", path: "secret", version: "v2", namespace: "ml" });
+    expect(s.spec.provider.vault.auth.kubernetes).toMatchObject({ mountPath: "kubernetes-c", role: "external-secrets", serviceAccountRef: { name: "external-secrets", namespace: "external-secrets" } });
+  });
+
+  it("ExternalSecrets read Vault keys into an owned Secret", () => {
+    const es = externalSecret({ name: "x", namespace: "n", component: "c", data: [{ secretKey: "k", ref: { path: "p/q", property: "r" } }] }) as any;
+    expect(es.spec.secretStoreRef).toEqual({ name: "vault", kind: "ClusterSecretStore" });
+    expect(es.spec.data).toEqual([{ secretKey: "k", remoteRef: { key: "p/q", property: "r" } }]);
+  });
+
+  describe.each(STACKS)("in %s", (name) => {
+    it("configures Vault: Kubernetes auth for this cluster, a read-only policy, a role bound to ESO", async () => {
+      const r = await stack(name);
+      const mount = one(r, "vault:index/authBackend:AuthBackend");
+      expect(mount.inputs).toMatchObject({ type: "kubernetes", path: `kubernetes-llm-platform-${name}` });
+      const cfg = one(r, "vault:kubernetes/authBackendConfig:AuthBackendConfig");
+      expect(cfg.inputs.kubernetesHost).toMatch(/^https:\/\/MOCK.*eks\.amazonaws\.com$/);
+      expect(cfg.inputs.kubernetesCaCert).toBe("MOCK-CA");
+      const role = one(r, "vault:kubernetes/authBackendRole:AuthBackendRole");
+      expect(role.inputs).toMatchObject({ roleName: "external-secrets", boundServiceAccountNames: ["external-secrets"], boundServiceAccountNamespaces: ["external-secrets"] });
+      const provider = one(r, "pulumi:providers:vault");
+      expect(provider.inputs.address).toBe(r.config.vault.address);
+      expect(provider.inputs.token).toBeUndefined();
+    });
+
+    it("writes generated credentials to KV v2 as secrets, and nowhere else", async () => {
+      const r = await stack(name);
+      const kv = ofType(r, "vault:kv/secretV2:SecretV2");
+      expect(kv.map((x) => x.inputs.name).sort()).toEqual(["generated/grafana", "generated/milvus", "generated/vllm"].map((p) => `${r.config.vault.pathPrefix}/${p}`));
+      for (const x of kv) {
+        expect(x.inputs.dataJson).toBe("[secret]");
+        expect(x.secretPaths).toContain("dataJson");
+      }
+      expect(ofType(r, "random:index/randomPassword:RandomPassword")).toHaveLength(3);
+    });
+
+    it("installs ESO from the pinned chart, with auth-delegator for Vault's token review", async () => {
+      const rel = releases(await stack(name)).get("external-secrets")!;
+      expect(rel).toMatchObject({ version: CHARTS.externalSecrets.version, namespace: "external-secrets" });
+      expect(rel.values).toMatchObject({ systemAuthDelegator: true, serviceAccount: { name: "external-secrets" } });
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Observability, autoscaling, tracing
+
+describe("kube-prometheus-stack values", () => {
+  it.each(STACKS)("%s: selectors see every monitor and rule, storage and retention per env, Grafana admin from the ESO secret", async (name) => {
+    const r = await stack(name);
+    const rel = releases(r).get("kube-prometheus-stack")!;
+    expect(rel).toMatchObject({ version: CHARTS.kubePrometheusStack.version, namespace: "monitoring", skipCrds: true });
+    const p = rel.values.prometheus.prometheusSpec;
+    for (const k of ["serviceMonitorSelectorNilUsesHelmValues", "podMonitorSelectorNilUsesHelmValues", "ruleSelectorNilUsesHelmValues"]) expect(p[k]).toBe(false);
+    expect(p.retention).toBe(r.config.observability.prometheus.retention);
+    expect(p.replicas).toBe(r.config.observability.prometheus.replicas);
+    expect(p.storageSpec.volumeClaimTemplate.spec).toMatchObject({ storageClassName: "gp3", resources: { requests: { storage: `${r.config.observability.prometheus.storageGi}Gi` } } });
+    expect(rel.values.grafana.admin).toEqual({ existingSecret: "grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
+    expect(rel.values.grafana).not.toHaveProperty("adminPassword");
+    expect(rel.values.crds).toEqual({ enabled: false });
+    const es = ofType(r, "kubernetes:external-secrets.io/v1:ExternalSecret").find((x) => x.inputs.metadata.name === "grafana-admin")!;
+    expect(es.inputs.spec.data.map((d: any) => d.remoteRef.key)).toEqual([`${r.config.vault.pathPrefix}/generated/grafana`, `${r.config.vault.pathPrefix}/generated/grafana`]);
+  });
+
+  it.each([
+    [{ type: "none" }, "null", undefined],
+    [{ type: "slack", channel: "#a", webhookUrlVaultRef: "p#k" }, "platform", "slack_configs"],
+    [{ type: "pagerduty", routingKeyVaultRef: "p#k" }, "platform", "pagerduty_configs"],
+  ] as const)("Alertmanager routes %j to %s, reading the secret from a file", (receiver, route, key) => {
+    const c = alertmanagerConfig(receiver) as any;
+    expect(c.route.receiver).toBe(route);
+    if (key) {
+      const conf = c.receivers.find((x: any) => x.name === "platform")[key][0];
+      expect(JSON.stringify(conf)).toContain(RECEIVER_SECRET_DIR);
+      expect(conf.api_url ?? conf.routing_key).toBeUndefined();
+    }
+  });
+
+  it("prod sends alerts to PagerDuty through a Vault-synced Secret mounted in Alertmanager", async () => {
+    const r = await stack("prod");
+    const values = kubePrometheusStackValues({ obs: r.config.observability, clusterName: "c", environment: "prod" }) as any;
+    expect(values.alertmanager.alertmanagerSpec.secrets).toEqual(["alertmanager-receivers"]);
+    expect(values.alertmanager.alertmanagerSpec.replicas).toBe(3);
+    const es = ofType(r, "kubernetes:external-secrets.io/v1:ExternalSecret").find((x) => x.inputs.metadata.name === "alertmanager-receivers")!;
+    expect(es.inputs.spec.data[0].remoteRef).toEqual({ key: "llm-platform/prod/alerting", property: "pagerduty-routing-key" });
+  });
+});
+
+describe.each(STACKS)("KEDA and tracing in %s", (name) => {
+  it("KEDA comes from its pinned chart in its own namespace", async () => {
+    const r = await stack(name);
+    const keda = releases(r).get("keda")!;
+    expect(keda).toMatchObject({ version: CHARTS.keda.version, namespace: "keda" });
+    expect(keda.values.operator.replicaCount).toBe(r.config.autoscaling.kedaOperatorReplicas);
+  });
+
+  it("tracing runs an OTel collector exporting to Jaeger v2, both pinned", async () => {
+    const r = await stack(name);
+    const rel = releases(r);
+    expect(rel.get("otel-collector")).toMatchObject({ version: CHARTS.otelCollector.version, namespace: "tracing" });
+    expect(rel.get("jaeger")).toMatchObject({ version: CHARTS.jaeger.version, namespace: "tracing" });
+    const c = rel.get("otel-collector")!.values;
+    expect(c.mode).toBe("deployment");
+    expect(c.config.exporters["otlp/jaeger"].endpoint).toBe("jaeger.tracing.svc:4317");
+    expect(c.config.processors.probabilistic_sampler.sampling_percentage).toBe(r.config.observability.tracing.samplingRatio * 100);
+    const badger = r.config.observability.tracing.jaegerStorage === "badger";
+    expect(rel.get("jaeger")!.values.userconfig !== undefined).toBe(badger);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Network policy: allowed and denied pairs.
+
+const pod = (namespace: string, labels: Record<string, string> = {}): Pod => ({ namespace, labels });
+const modelServer = pod("inference", { "app.kubernetes.io/component": "model-server" });
+const gateway = pod("gateway", { "app.kubernetes.io/component": "gateway" });
+const tei = pod("embeddings", { "app.kubernetes.io/component": "embeddings" });
+const milvus = pod("vectordb", { "app.kubernetes.io/name": "milvus" });
+const safety = pod("safety", { "app.kubernetes.io/component": "safety" });
+const prometheus = pod("monitoring", { "app.kubernetes.io/name": "prometheus" });
+const grafana = pod("monitoring", { "app.kubernetes.io/name": "grafana" });
+const eso = pod("external-secrets", { "app.kubernetes.io/name": "external-secrets" });
+const kedaOperator = pod("keda", { "app.kubernetes.io/name": "keda-operator" });
+const coredns = pod("kube-system", { "k8s-app": "kube-dns" });
+const dcgm = pod("nvidia", { "app.kubernetes.io/name": "dcgm-exporter" });
+
+describe("network policies", () => {
+  const policies: NetworkPolicyObject[] = platformNetworkPolicies({ vpcCidr: "10.42.0.0/16", vaultCidrs: ["10.10.0.0/16"], vaultPort: 8200, tracing: true, istio: false });
+
+  it.each([
+    ["gateway -> model server :8000", gateway, modelServer, 8000],
+    ["gateway -> TEI :80", gateway, tei, 80],
+    ["gateway -> safety :8080", gateway, safety, 8080],
+    ["inference -> TEI :80", modelServer, tei, 80],
+    ["inference -> Milvus :19530", modelServer, milvus, 19530],
+    ["Prometheus scrapes vLLM :8000", prometheus, modelServer, 8000],
+    ["Prometheus scrapes DCGM :9400", prometheus, dcgm, 9400],
+    ["Prometheus scrapes Milvus :9091", prometheus, milvus, 9091],
+    ["KEDA -> Prometheus :9090", kedaOperator, prometheus, 9090],
+    ["Grafana -> Prometheus (same namespace)", grafana, prometheus, 9090],
+    ["ESO -> Vault :8200", eso, { ip: "10.10.4.20" }, 8200],
+    ["model server -> S3 :443", modelServer, { ip: "52.216.1.1" }, 443],
+    ["model server -> Pod Identity agent :80", modelServer, { ip: "169.254.170.23" }, 80],
+    ["Milvus -> S3 :443", milvus, { ip: "52.216.1.1" }, 443],
+    ["ESO -> API server :443", eso, { ip: "10.42.3.3" }, 443],
+    ["API server -> ESO webhook", { ip: "10.42.3.3" }, eso, 10250],
+    ["model server -> OTel collector :4317", modelServer, pod("tracing", { "app.kubernetes.io/name": "opentelemetry-collector" }), 4317],
+  ] as const)("allows %s", (_n, from, to, port) => {
+    expect(allowed(policies, from, to, port)).toBe(true);
+  });
+
+  it.each([["model server"], ["TEI"], ["Milvus"], ["safety"], ["DCGM"]])("allows DNS from %s", (n) => {
+    const from = { "model server": modelServer, TEI: tei, Milvus: milvus, safety, DCGM: dcgm }[n]!;
+    expect(allowed(policies, from, coredns, 53, "UDP")).toBe(true);
+  });
+
+  it.each([
+    ["model server -> gateway", modelServer, gateway, 4000],
+    ["TEI -> model server", tei, modelServer, 8000],
+    ["Milvus -> model server", milvus, modelServer, 8000],
+    ["safety -> model server", safety, modelServer, 8000],
+    ["a non-gateway pod in gateway -> model server", pod("gateway", { "app.kubernetes.io/component": "other" }), modelServer, 8000],
+    ["gateway -> model server on another port", gateway, modelServer, 22],
+    ["gateway -> Milvus", gateway, milvus, 19530],
+    ["model server -> Vault", modelServer, { ip: "10.10.4.20" }, 8200],
+    ["ESO -> Vault on another port", eso, { ip: "10.10.4.20" }, 443],
+    ["ESO -> internet", eso, { ip: "52.216.1.1" }, 443],
+    ["TEI -> internet", tei, { ip: "52.216.1.1" }, 443],
+    ["TEI -> Pod Identity agent", tei, { ip: "169.254.170.23" }, 80],
+    ["model server -> model server", modelServer, modelServer, 8000],
+    ["Grafana -> model server", grafana, modelServer, 8000],
+    ["DCGM -> API server", dcgm, { ip: "10.42.3.3" }, 443],
+    ["internet -> model server", { ip: "52.216.1.1" }, modelServer, 8000],
+  ] as const)("denies %s", (_n, from, to, port) => {
+    expect(allowed(policies, from, to, port)).toBe(false);
+  });
+
+  it("puts a default-deny policy in every platform namespace", () => {
+    const denies = policies.filter((p) => p.metadata.name === "default-deny");
+    expect(denies.map((p) => p.metadata.namespace).sort()).toEqual(["embeddings", "external-secrets", "gateway", "inference", "keda", "monitoring", "nvidia", "safety", "tracing", "vectordb"]);
+    for (const d of denies) expect(d.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    expect(POD_IDENTITY_AGENT).toBe("169.254.170.23/32");
+  });
+
+  it.each(STACKS)("%s renders the same policies as NetworkPolicy objects", async (name) => {
+    const r = await stack(name);
+    const rendered = kubernetesObjects(r.resources).filter((o) => o.kind === "NetworkPolicy");
+    const expected = platformNetworkPolicies({
+      vpcCidr: r.config.network.vpcCidr,
+      vaultCidrs: r.config.vault.cidrs,
+      vaultPort: 8200,
+      tracing: r.config.observability.tracing.enabled,
+      istio: r.config.networkSecurity.istio.enabled,
+    });
+    expect(rendered.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual(expected.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort());
+  });
+});
+
+describe.each(STACKS)("Istio in %s", (name) => {
+  it("follows networkSecurity.istio.enabled: STRICT mTLS, and only the gateway may POST completions", async () => {
+    const r = await stack(name);
+    const on = r.config.networkSecurity.istio.enabled;
+    expect(on).toBe(name !== "dev");
+    const rel = releases(r);
+    expect(rel.has("istiod")).toBe(on);
+    const peer = ofType(r, "kubernetes:security.istio.io/v1:PeerAuthentication");
+    const authz = ofType(r, "kubernetes:security.istio.io/v1:AuthorizationPolicy");
+    expect(peer.length).toBe(on ? 1 : 0);
+    if (!on) return;
+    expect(peer[0]!.inputs.spec.mtls.mode).toBe("STRICT");
+    const rules = authz[0]!.inputs.spec.rules;
+    expect(rules[0].from[0].source.principals).toEqual(["cluster.local/ns/gateway/sa/litellm"]);
+    expect(rules[0].to[0].operation).toEqual({ methods: ["POST"], paths: ["/v1/chat/completions", "/v1/completions"] });
+    const inference = ofType(r, "kubernetes:core/v1:Namespace").find((x) => x.inputs.metadata.name === "inference")!;
+    expect(inference.inputs.metadata.labels["istio-injection"]).toBe("enabled");
+  });
+});
