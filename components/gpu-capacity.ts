@@ -48,6 +48,7 @@ export class GpuCapacity extends pulumi.ComponentResource {
         vpcId: args.vpcId,
         privateSubnetIds: args.privateSubnetIds,
         clusterSecurityGroupId: args.clusterSecurityGroupId,
+        tags: args.tags,
       },
       { parent: this },
     );

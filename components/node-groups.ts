@@ -41,6 +41,7 @@ export interface NodeGroupsArgs {
   readonly privateSubnetIds: pulumi.Input<string>[];
   /** The EKS-managed cluster security group, which managed node groups attach by default. */
   readonly clusterSecurityGroupId: pulumi.Input<string>;
+  readonly tags: Record<string, string>;
 }
 
 export function gpuOf(pool: GpuPoolConfig): InstanceType {
@@ -55,6 +56,8 @@ export function gpuNodeLabels(poolName: string, pool: GpuPoolConfig): Record<str
 export interface LaunchTemplateSpec {
   readonly name: string;
   readonly diskSizeGiB: number;
+  /** Cost-allocation tags: the provider's defaultTags never reach instances EKS launches. */
+  readonly tags: Record<string, string>;
   readonly efa?: { readonly interfaces: number; readonly securityGroupIds: pulumi.Input<string>[]; readonly placementGroup: pulumi.Input<string> };
 }
 
@@ -85,8 +88,9 @@ export function launchTemplateArgs(spec: LaunchTemplateSpec): aws.ec2.LaunchTemp
         }
       : {}),
     tagSpecifications: [
-      { resourceType: "instance", tags: { Name: spec.name } },
-      { resourceType: "volume", tags: { Name: spec.name } },
+      { resourceType: "instance", tags: { ...spec.tags, Name: spec.name } },
+      { resourceType: "volume", tags: { ...spec.tags, Name: spec.name } },
+      { resourceType: "network-interface", tags: { ...spec.tags, Name: spec.name } },
     ],
   };
 }
@@ -179,7 +183,7 @@ export class NodeGroups extends pulumi.ComponentResource {
         // A cluster placement group lives in one AZ: EFA pools use one subnet.
         subnetIds = [args.privateSubnetIds[efa.subnetIndex]!];
       }
-      const lt = new aws.ec2.LaunchTemplate(`${name}-${key}`, launchTemplateArgs({ name: spec.name, diskSizeGiB, ...(efaSpec ? { efa: efaSpec } : {}) }), child);
+      const lt = new aws.ec2.LaunchTemplate(`${name}-${key}`, launchTemplateArgs({ name: spec.name, diskSizeGiB, tags: args.tags, ...(efaSpec ? { efa: efaSpec } : {}) }), child);
       groups[key] = new eks.ManagedNodeGroup(
         `${name}-${key}`,
         {

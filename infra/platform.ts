@@ -19,6 +19,7 @@ import { Network } from "../components/network";
 import { NetworkSecurity } from "../components/network-security";
 import { Observability } from "../components/observability";
 import { Secrets } from "../components/secrets";
+import { Serving } from "../components/serving";
 import { Tracing } from "../components/tracing";
 import type { PlatformConfig } from "./config";
 
@@ -36,6 +37,7 @@ export interface Platform {
   readonly observability: Observability;
   readonly autoscaling: Autoscaling;
   readonly networkSecurity: NetworkSecurity;
+  readonly serving: Serving;
 }
 
 export function createPlatform(config: PlatformConfig): Platform {
@@ -107,6 +109,23 @@ export function createPlatform(config: PlatformConfig): Platform {
   const autoscaling = new Autoscaling("autoscaling", { operatorReplicas: config.autoscaling.kedaOperatorReplicas, k8sProvider, namespace: ns.autoscaling, monitoringCrds: monitoringCrds.release });
   const networkSecurity = new NetworkSecurity("network-security", { config, k8sProvider, namespaces: ns });
 
+  // Serving: model servers, TEI, Milvus, the safety service.
+  const serving = new Serving(
+    "serving",
+    {
+      config,
+      k8sProvider,
+      namespaces: ns,
+      secretStore: secrets.store,
+      oidcProviderArn: cluster.oidcProviderArn,
+      oidcIssuer: cluster.oidcIssuer,
+      prometheusUrl: observability.prometheusUrl,
+      ...(tracing ? { otlpEndpoint: tracing.otlpEndpoint } : {}),
+      platformReady: [autoscaling.release, monitoringCrds.release, gpuCapacity.nvidia.devicePlugin],
+    },
+    withAws,
+  );
+
   return {
     config,
     awsProvider,
@@ -121,5 +140,6 @@ export function createPlatform(config: PlatformConfig): Platform {
     observability,
     autoscaling,
     networkSecurity,
+    serving,
   };
 }

@@ -20,6 +20,18 @@ export interface StackOutputs {
   readonly oidcProviderArn: pulumi.Output<string>;
   /** Secret: a kubeconfig that authenticates with `aws eks get-token`. */
   readonly kubeconfig: pulumi.Output<string>;
+  /** In-cluster URL and cold-start estimate (seconds, warm node) of each model server. */
+  readonly models: Record<string, { url: string; coldStartEstimateSeconds: number }>;
+  /** In-cluster URLs of TEI (embed, rerank). */
+  readonly embeddings: Record<string, string>;
+  readonly vectorDbEndpoint: string;
+  readonly safetyUrl?: string;
+  /** The safety image deployed, by digest. */
+  readonly safetyImage?: pulumi.Output<string>;
+  readonly modelWeightsBucket: pulumi.Output<string>;
+  readonly karpenterInterruptionQueue: pulumi.Output<string>;
+  readonly prometheusUrl: string;
+  readonly otlpEndpoint?: string;
 }
 
 export function program(): StackOutputs {
@@ -37,5 +49,14 @@ export function program(): StackOutputs {
     clusterEndpoint: p.cluster.endpoint,
     oidcProviderArn: p.cluster.oidcProviderArn,
     kubeconfig: p.cluster.kubeconfig,
+    models: { ...p.serving.models },
+    embeddings: { ...p.serving.embeddings },
+    vectorDbEndpoint: p.serving.vectorDbEndpoint,
+    ...(p.serving.safetyUrl ? { safetyUrl: p.serving.safetyUrl } : {}),
+    ...(p.serving.safetyImage ? { safetyImage: p.serving.safetyImage } : {}),
+    modelWeightsBucket: p.serving.weightsBucket,
+    karpenterInterruptionQueue: p.gpuCapacity.karpenter.queueName,
+    prometheusUrl: p.observability.prometheusUrl,
+    ...(p.tracing ? { otlpEndpoint: p.tracing.otlpEndpoint } : {}),
   };
 }

@@ -53,7 +53,8 @@ describe("managed node group builders", () => {
     [undefined, undefined, undefined],
     [{ interfaces: 4, securityGroupIds: ["sg-a", "sg-efa"], placementGroup: "pg" }, 4, "pg"],
   ])("launch template: IMDSv2 required, encrypted gp3 root; EFA %#", (efa, interfaces, pg) => {
-    const lt = launchTemplateArgs({ name: "c-p4d", diskSizeGiB: 500, ...(efa ? { efa } : {}) });
+    const lt = launchTemplateArgs({ name: "c-p4d", diskSizeGiB: 500, tags: { owner: "o" }, ...(efa ? { efa } : {}) });
+    expect(get(lt, "tagSpecifications", 0)).toEqual({ resourceType: "instance", tags: { owner: "o", Name: "c-p4d" } });
     expect(lt.metadataOptions).toMatchObject({ httpTokens: "required", httpPutResponseHopLimit: 1 });
     expect(get(lt, "blockDeviceMappings", 0)).toMatchObject({ deviceName: "/dev/xvda", ebs: { volumeSize: 500, volumeType: "gp3", encrypted: "true" } });
     const nis = lt.networkInterfaces as any[] | undefined;

@@ -10,6 +10,7 @@ import { ALL_METRICS, HISTOGRAMS } from "../infra/catalog/metrics";
 import { CHARTS } from "../infra/catalog/versions";
 import { HELM_RELEASE_TYPE, kubernetesObjects } from "../infra/plan/render";
 import { allowed, type Pod } from "./support/netpol";
+import { metricNames } from "./support/promql";
 import { ofType, one, stack, STACKS, type RunResult } from "./support/stacks";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -17,27 +18,6 @@ const releases = (r: RunResult) => new Map(ofType(r, HELM_RELEASE_TYPE).map((x) 
 
 // ---------------------------------------------------------------------------------------------
 // Metric names: one list, checked against upstream.
-
-const PROMQL_WORDS = new Set([
-  "sum", "avg", "max", "min", "count", "by", "without", "rate", "irate", "increase", "histogram_quantile", "and", "or", "unless", "on", "ignoring",
-  "group_left", "group_right", "label_values", "le", "bool", "offset", "abs", "clamp_min", "clamp_max", "topk", "bottomk",
-]);
-
-/** Metric names in a PromQL expression: identifiers not followed by "(" and not inside {...} or [...] or "..." . */
-export function metricNames(expr: string): string[] {
-  const stripped = expr
-    .replace(/"[^"]*"/g, '""')
-    .replace(/\{[^}]*\}/g, "{}")
-    .replace(/\[[^\]]*\]/g, "[]")
-    .replace(/\bby\s*\([^)]*\)/g, "")
-    .replace(/\bwithout\s*\([^)]*\)/g, "");
-  const names: string[] = [];
-  for (const m of stripped.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)) {
-    if (m[2] || PROMQL_WORDS.has(m[1]!) || /^\d/.test(m[1]!)) continue;
-    names.push(m[1]!);
-  }
-  return names;
-}
 
 function baseName(n: string): string {
   const b = n.replace(/_(bucket|sum|count)$/, "");

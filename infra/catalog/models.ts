@@ -30,15 +30,29 @@ export interface LlmModel {
   readonly s3LoadSeconds: number;
   /** Seconds of torch.compile and CUDA graph capture on a warm node (vllm issue #22331: ~20 s for 20b). */
   readonly compileSeconds: number;
-  /** Serving recipe from vllm-project/recipes. */
+  /** Serving recipe from vllm-project/recipes, per GPU architecture. */
   readonly recipe: {
-    /** Recipe's advice on prefix caching; V1 enables it by default, the Hopper config turns it off. */
-    readonly prefixCaching: boolean;
     readonly toolCallParser: "openai";
-    readonly extraArgs: readonly string[];
+    /** Ampere/Ada (A10G, L4, L40S, A100): V1 defaults, prefix caching on. */
+    readonly default: RecipeArgs;
+    /** Hopper (H100): OpenAI/GPT-OSS_Hopper.yaml. */
+    readonly hopper: RecipeArgs;
+    /** Hopper at TP 1, where the recipe's OOM fix applies (gpt-oss-120b on one H100). */
+    readonly hopperTp1?: RecipeArgs;
   };
   readonly source: string;
 }
+
+export interface RecipeArgs {
+  readonly prefixCaching: boolean;
+  readonly args: readonly string[];
+}
+
+/** GPT-OSS_Hopper.yaml: no prefix caching, larger CUDA-graph capture, 8192 batched tokens, stream interval 20. */
+const GPT_OSS_HOPPER: RecipeArgs = {
+  prefixCaching: false,
+  args: ["--max-num-batched-tokens", "8192", "--max-cudagraph-capture-size", "2048", "--stream-interval", "20"],
+};
 
 export interface EncoderModel {
   readonly kind: "embedding" | "reranker";
@@ -71,11 +85,7 @@ export const MODELS = {
     maxContextTokens: 131072,
     s3LoadSeconds: Math.ceil(12.88 / 3.51),
     compileSeconds: 20,
-    recipe: {
-      prefixCaching: true,
-      toolCallParser: "openai",
-      extraArgs: ["--async-scheduling"],
-    },
+    recipe: { toolCallParser: "openai", default: { prefixCaching: true, args: [] }, hopper: GPT_OSS_HOPPER },
     source: "openai/gpt-oss README; vllm-project/recipes models/openai/gpt-oss-20b.yaml; vllm issue #22331",
   },
   "gpt-oss-120b": {
@@ -90,9 +100,11 @@ export const MODELS = {
     s3LoadSeconds: Math.ceil(60.8e9 / GIB / 3.51),
     compileSeconds: 40,
     recipe: {
-      prefixCaching: true,
       toolCallParser: "openai",
-      extraArgs: ["--async-scheduling"],
+      default: { prefixCaching: true, args: [] },
+      hopper: GPT_OSS_HOPPER,
+      // Recipe: "H100 TP1 OOM fix: --gpu-memory-utilization 0.95 --max-num-batched-tokens 1024".
+      hopperTp1: { prefixCaching: false, args: ["--max-num-batched-tokens", "1024", "--max-cudagraph-capture-size", "2048", "--stream-interval", "20"] },
     },
     source: "openai/gpt-oss README; vllm-project/recipes models/openai/gpt-oss-120b.yaml, OpenAI/GPT-OSS.md",
   },
@@ -132,6 +144,23 @@ export const RERANKER_MODEL_KEYS = Object.values(MODELS)
 
 export function llmModel(key: LlmModelKey): LlmModel {
   return MODELS[key];
+}
+
+/** Seconds from container start to the API answering, on a warm node with the image cached. */
+export const VLLM_PROCESS_START_SECONDS = 15;
+/** CUDA-graph capture after compile, seconds. */
+export const CUDA_GRAPH_SECONDS = 10;
+/** Hugging Face download speed assumed for the fallback path (GiB/s). */
+export const HF_DOWNLOAD_GIB_PER_S = 0.1;
+
+/**
+ * Estimated cold start of a replica on a warm GPU node (image already pulled): process start,
+ * weights (S3 via the Run:ai streamer at 3.51 GiB/s, or a Hugging Face download), torch.compile
+ * and CUDA graphs. The seed's goals: < 60 s for 20b, < 120 s for 120b.
+ */
+export function coldStartSeconds(model: LlmModel, source: "s3" | "huggingface"): number {
+  const weights = source === "s3" ? model.s3LoadSeconds : Math.ceil(model.weightsGiB / HF_DOWNLOAD_GIB_PER_S);
+  return VLLM_PROCESS_START_SECONDS + weights + model.compileSeconds + CUDA_GRAPH_SECONDS;
 }
 
 /**

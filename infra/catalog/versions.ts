@@ -131,6 +131,11 @@ export const IMAGES = {
     tag: "v0.30.0",
     source: "Docker Hub vllm/vllm-openai; latest official release on 2026-09-23 (upstream-facts section 1)",
   },
+  awsCli: {
+    repository: "amazon/aws-cli",
+    tag: "2.37.5",
+    source: "Docker Hub amazon/aws-cli (tag pinned in public manifests in 2026); supports EKS Pod Identity credentials",
+  },
   teiAmpere80: {
     repository: "ghcr.io/huggingface/text-embeddings-inference",
     tag: "1.9",

@@ -92,6 +92,11 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
         case "random:index/randomPassword:RandomPassword":
         case "random:index/randomString:RandomString":
           return { id, state: { ...inputs, result: MOCK_SECRET_VALUE } };
+        case "docker-build:index:Image": {
+          const tag = (inputs.tags as string[] | undefined)?.[0] ?? `${args.name}:mock`;
+          const digest = "sha256:" + "0".repeat(63) + "1";
+          return { id, state: { ...inputs, digest, ref: `${tag.split(":").slice(0, -1).join(":")}@${digest}` } };
+        }
         case "random:index/randomId:RandomId":
           return { id, state: { ...inputs, hex: "0a1b2c3d", b64Url: "ChssPQ", dec: "169552957" } };
         default: {
@@ -114,6 +119,8 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
           return { partition: "aws", dnsSuffix: "amazonaws.com" };
         case "aws:index/getRegion:getRegion":
           return { name: region, region, id: region };
+        case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+          return { userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com`, authorizationToken: "mock", expiresAt: "2099-01-01T00:00:00Z", id: "mock" };
         default:
           throw new Error(`the offline plan has no mock for the invoke ${args.token}; add one in infra/plan/mocks.ts`);
       }

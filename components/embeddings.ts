@@ -1,0 +1,211 @@
+/**
+ * Embeddings: Hugging Face text-embeddings-inference (TEI), one Deployment per role.
+ * - embed: BAAI/bge-large-en-v1.5 with CLS pooling (what the model's 1_Pooling config defines;
+ *   the seed's `--pooling mean` is wrong for BGE);
+ * - rerank: BAAI/bge-reranker-large, served by TEI's /rerank (replaces the seed's in-process
+ *   cross-encoder).
+ * The image tag follows the GPU architecture of the pool (A10G 86-, L4/L40S 89-, A100 plain,
+ * H100 hopper-) or the CPU image. Probes, a PDB, a ServiceMonitor and KEDA on te_queue_size.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { IScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject";
+import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
+import type { InstanceType } from "../infra/catalog/instances";
+import { METRICS as M } from "../infra/catalog/metrics";
+import { MODELS, type EncoderModel } from "../infra/catalog/models";
+import { IMAGES, imageRef, type ImagePin } from "../infra/catalog/versions";
+import type { EncoderConfig, GpuPoolConfig } from "../infra/config";
+import { recommendedLabels } from "./labels";
+import { HF_TOKEN_SECRET, modelNodeAffinity, resourcesFor, smallestInstance } from "./model-server";
+import { PORTS } from "./network-security";
+import { GPU_TAINT, POOL_LABEL } from "./node-groups";
+
+export type EncoderRole = "embed" | "rerank";
+export const TEI_METRICS_PORT = 9000;
+
+/** The TEI image for a GPU architecture (TEI README "Docker Images"), or the CPU image. */
+export function teiImage(t: InstanceType | undefined): ImagePin {
+  if (!t?.gpu) return IMAGES.teiCpu;
+  switch (t.gpu.computeCapability) {
+    case "8.0":
+      return IMAGES.teiAmpere80;
+    case "8.6":
+      return IMAGES.teiAmpere86;
+    case "8.9":
+      return IMAGES.teiAda89;
+    case "9.0":
+      return IMAGES.teiHopper;
+  }
+}
+
+export interface EncoderSpec {
+  readonly role: EncoderRole;
+  readonly cfg: EncoderConfig;
+  readonly model: EncoderModel;
+  /** The GPU pool, or undefined for CPU placement. */
+  readonly pool?: { readonly name: string; readonly config: GpuPoolConfig };
+  readonly namespace: string;
+  readonly prometheusUrl: string;
+  readonly otlpEndpoint?: string;
+}
+
+export function teiName(role: EncoderRole): string {
+  return `tei-${role}`;
+}
+
+const component = (role: EncoderRole) => (role === "embed" ? "embeddings" : "reranker");
+export const teiLabels = (role: EncoderRole) => recommendedLabels(teiName(role), component(role));
+const selector = (role: EncoderRole) => ({ "app.kubernetes.io/name": teiName(role), "app.kubernetes.io/component": component(role) });
+
+export function teiArgs(s: EncoderSpec): string[] {
+  return [
+    "--model-id", s.model.hfRepo,
+    ...(s.model.pooling ? ["--pooling", s.model.pooling] : []),
+    "--port", String(PORTS.tei),
+    "--prometheus-port", String(TEI_METRICS_PORT),
+    "--max-batch-tokens", String(s.cfg.maxBatchTokens),
+    "--max-concurrent-requests", String(s.cfg.maxConcurrentRequests),
+    "--json-output",
+    ...(s.otlpEndpoint ? ["--otlp-endpoint", s.otlpEndpoint, "--otlp-service-name", teiName(s.role)] : []),
+  ];
+}
+
+export function teiDeployment(s: EncoderSpec): k8s.apps.v1.DeploymentArgs {
+  const name = teiName(s.role);
+  const t = s.pool ? smallestInstance(s.pool.config) : undefined;
+  const health = { httpGet: { path: "/health", port: PORTS.tei } };
+  const gpu = s.pool !== undefined;
+  const resources = gpu
+    ? resourcesFor(s.pool.config, 1)
+    : { requests: { cpu: "2", memory: "4Gi" }, limits: { cpu: "4", memory: "6Gi" } };
+  return {
+    metadata: { name, namespace: s.namespace, labels: teiLabels(s.role) },
+    spec: {
+      replicas: Math.max(1, s.cfg.replicas.min),
+      selector: { matchLabels: selector(s.role) },
+      template: {
+        metadata: {
+          labels: teiLabels(s.role),
+          // Istio merges these metrics into its plaintext :15020 endpoint under STRICT mTLS.
+          annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(TEI_METRICS_PORT), "prometheus.io/path": "/metrics" },
+        },
+        spec: {
+          affinity: {
+            nodeAffinity: gpu
+              ? modelNodeAffinity(s.pool.name, s.pool.config, 1)
+              : { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: "In", values: ["cpu"] }] }] } },
+          },
+          ...(gpu ? { tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: "NoSchedule" }] } : {}),
+          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector(s.role) } }],
+          securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: "tei",
+              image: imageRef(teiImage(t)),
+              args: teiArgs(s),
+              env: [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: HF_TOKEN_SECRET, key: "token" } } }],
+              ports: [
+                { name: "http", containerPort: PORTS.tei, protocol: "TCP" },
+                { name: "metrics", containerPort: TEI_METRICS_PORT, protocol: "TCP" },
+              ],
+              resources,
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+              // The HTTP server starts after the model is downloaded and loaded.
+              startupProbe: { ...health, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 36 },
+              readinessProbe: { ...health, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
+              livenessProbe: { ...health, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
+              volumeMounts: [{ name: "data", mountPath: "/data" }],
+            },
+          ],
+          volumes: [{ name: "data", emptyDir: { sizeLimit: `${Math.ceil(s.model.weightsGiB * 3)}Gi` } }],
+        },
+      },
+    },
+  };
+}
+
+export function teiService(s: EncoderSpec): k8s.core.v1.ServiceArgs {
+  return {
+    metadata: { name: teiName(s.role), namespace: s.namespace, labels: teiLabels(s.role) },
+    spec: {
+      selector: selector(s.role),
+      ports: [
+        { name: "http", port: PORTS.tei, targetPort: PORTS.tei, protocol: "TCP" },
+        { name: "metrics", port: TEI_METRICS_PORT, targetPort: TEI_METRICS_PORT, protocol: "TCP" },
+      ],
+    },
+  };
+}
+
+export function teiServiceMonitor(s: EncoderSpec): IServiceMonitor {
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "ServiceMonitor",
+    metadata: { name: teiName(s.role), namespace: s.namespace, labels: teiLabels(s.role) },
+    spec: { selector: { matchLabels: selector(s.role) }, endpoints: [{ port: "metrics", path: "/metrics", interval: "15s" }] },
+  };
+}
+
+export function teiScaledObject(s: EncoderSpec): IScaledObject {
+  return {
+    apiVersion: "keda.sh/v1alpha1",
+    kind: "ScaledObject",
+    metadata: { name: teiName(s.role), namespace: s.namespace, labels: teiLabels(s.role) },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: teiName(s.role) },
+      minReplicaCount: s.cfg.replicas.min,
+      maxReplicaCount: s.cfg.replicas.max,
+      pollingInterval: 15,
+      cooldownPeriod: 300,
+      triggers: [
+        {
+          type: "prometheus",
+          name: "queue-size",
+          metricType: "AverageValue",
+          metadata: {
+            serverAddress: s.prometheusUrl,
+            query: `sum(${M.tei.queueSize}{namespace="${s.namespace}", service="${teiName(s.role)}"})`,
+            threshold: String(s.cfg.queueSizeTarget),
+            activationThreshold: "1",
+          },
+        },
+      ],
+    },
+  };
+}
+
+export function teiPdb(s: EncoderSpec): k8s.policy.v1.PodDisruptionBudgetArgs {
+  return { metadata: { name: teiName(s.role), namespace: s.namespace, labels: teiLabels(s.role) }, spec: { maxUnavailable: 1, selector: { matchLabels: selector(s.role) } } };
+}
+
+export function encoderModel(cfg: EncoderConfig): EncoderModel {
+  return MODELS[cfg.model as keyof typeof MODELS] as EncoderModel;
+}
+
+export interface EmbeddingsArgs {
+  readonly specs: readonly EncoderSpec[];
+  readonly k8sProvider: k8s.Provider;
+  readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+export class Embeddings extends pulumi.ComponentResource {
+  public readonly urls: Readonly<Partial<Record<EncoderRole, string>>>;
+
+  constructor(name: string, args: EmbeddingsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-platform:serving:Embeddings", name, {}, opts);
+    const k8sOpts = { parent: this, provider: args.k8sProvider, dependsOn: args.dependsOn };
+    const urls: Partial<Record<EncoderRole, string>> = {};
+    for (const s of args.specs) {
+      const base = `${name}-${s.role}`;
+      const d = new k8s.apps.v1.Deployment(`${base}-deployment`, teiDeployment(s), { ...k8sOpts, ignoreChanges: ["spec.replicas"] });
+      new k8s.core.v1.Service(`${base}-service`, teiService(s), k8sOpts);
+      new k8s.policy.v1.PodDisruptionBudget(`${base}-pdb`, teiPdb(s), k8sOpts);
+      new k8s.apiextensions.CustomResource(`${base}-monitor`, teiServiceMonitor(s), k8sOpts);
+      new k8s.apiextensions.CustomResource(`${base}-scaler`, teiScaledObject(s), { ...k8sOpts, dependsOn: [d, ...args.dependsOn] });
+      urls[s.role] = `http://${teiName(s.role)}.${s.namespace}.svc:${PORTS.tei}`;
+    }
+    this.urls = urls;
+    this.registerOutputs({ urls });
+  }
+}

@@ -1,0 +1,348 @@
+/**
+ * ModelServer: one vLLM deployment per configured model.
+ *
+ * - Image pinned from the versions catalog; arguments valid for that version, from the model's
+ *   recipe for the pool's GPU architecture (Hopper: no prefix caching, the recipe's batching).
+ * - Weights: from the platform's S3 bucket with --load-format runai_streamer, through a read-only
+ *   Pod Identity role; or downloaded from Hugging Face (models.<name>.weights.source).
+ * - The API key arrives as VLLM_API_KEY from an ExternalSecret; probes use /health, which stays
+ *   public with an API key (/v1/models does not).
+ * - /dev/shm as a memory emptyDir, a startup probe sized to the load-time estimate, a preStop
+ *   drain and a grace period that covers in-flight requests within the spot notice.
+ * - Placement: the model's GPU pool (managed node group), or a Karpenter GPU node with the same
+ *   GPU and memory; GPU toleration; zone spread; a priority class.
+ * - Around it: a Service, a ServiceMonitor, a PodDisruptionBudget and a KEDA ScaledObject on
+ *   vLLM's own signals (never a CPU/memory HPA on GPU pods).
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { IScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject";
+import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
+import { requireInstanceType, type InstanceType } from "../infra/catalog/instances";
+import { METRICS as M } from "../infra/catalog/metrics";
+import { coldStartSeconds, type LlmModel, type LlmModelKey, type RecipeArgs } from "../infra/catalog/models";
+import { IMAGES, imageRef } from "../infra/catalog/versions";
+import type { GpuPoolConfig, ModelConfig } from "../infra/config";
+import { recommendedLabels } from "./labels";
+import { GPU_TAINT, POOL_LABEL } from "./node-groups";
+import { PORTS, WORKLOAD } from "./network-security";
+
+export const MODEL_SERVER_SA = "model-server";
+export const API_KEY_SECRET = "vllm-api-key";
+export const HF_TOKEN_SECRET = "huggingface-token";
+export const SERVING_PRIORITY_CLASS = "llm-serving";
+/** Istio's sidecar serves the app's and Envoy's metrics merged here, in plaintext. */
+export const ISTIO_MERGED_METRICS_PORT = 15020;
+/** Spot capacity gets a 2-minute notice; the grace period stays inside it. */
+export const TERMINATION_GRACE_SECONDS = 120;
+export const PRESTOP_DRAIN_SECONDS = 20;
+
+export interface ModelServerSpec {
+  readonly key: LlmModelKey;
+  readonly model: LlmModel;
+  readonly cfg: ModelConfig;
+  readonly poolName: string;
+  readonly pool: GpuPoolConfig;
+  readonly namespace: string;
+  /** s3://bucket/<repo>/<revision>/ when weights.source is s3. */
+  readonly weightsUri?: pulumi.Input<string>;
+  readonly region: string;
+  readonly prometheusUrl: string;
+  readonly otlpEndpoint?: string;
+  readonly istio: boolean;
+}
+
+export function deploymentName(key: string): string {
+  return `vllm-${key}`;
+}
+
+/** The smallest instance type of the pool: requests must fit it. */
+export function smallestInstance(pool: GpuPoolConfig): InstanceType {
+  return pool.instanceTypes.map(requireInstanceType).reduce((a, b) => (b.vcpu / b.gpu!.count < a.vcpu / a.gpu!.count ? b : a));
+}
+
+export function isHopper(t: InstanceType): boolean {
+  return t.gpu?.computeCapability === "9.0";
+}
+
+/** The recipe variant for the pool's GPU and the tensor-parallel size. */
+export function recipeFor(model: LlmModel, t: InstanceType, tp: number): RecipeArgs {
+  if (!isHopper(t)) return model.recipe.default;
+  return tp === 1 && model.recipe.hopperTp1 ? model.recipe.hopperTp1 : model.recipe.hopper;
+}
+
+export function vllmArgs(s: ModelServerSpec): pulumi.Input<string>[] {
+  const recipe = recipeFor(s.model, smallestInstance(s.pool), s.cfg.tensorParallelSize);
+  const s3 = s.cfg.weights.source === "s3";
+  return [
+    "--model", s3 ? s.weightsUri! : s.model.hfRepo,
+    ...(s3 ? ["--load-format", "runai_streamer"] : ["--revision", s.cfg.weights.revision]),
+    "--served-model-name", s.key,
+    "--host", "0.0.0.0",
+    "--port", String(PORTS.vllm),
+    "--tensor-parallel-size", String(s.cfg.tensorParallelSize),
+    "--max-model-len", String(s.cfg.maxModelLen),
+    "--gpu-memory-utilization", String(s.cfg.gpuMemoryUtilization),
+    "--max-num-seqs", String(s.cfg.maxNumSeqs),
+    recipe.prefixCaching ? "--enable-prefix-caching" : "--no-enable-prefix-caching",
+    "--tool-call-parser", s.model.recipe.toolCallParser,
+    "--enable-auto-tool-choice",
+    ...recipe.args,
+    ...(s.otlpEndpoint ? ["--otlp-traces-endpoint", s.otlpEndpoint] : []),
+  ];
+}
+
+/** Seconds the startup probe allows: 3x the cold-start estimate, at least 2 minutes. */
+export function startupBudgetSeconds(s: Pick<ModelServerSpec, "model" | "cfg">): number {
+  return Math.max(120, 3 * coldStartSeconds(s.model, s.cfg.weights.source));
+}
+
+/** /dev/shm: NCCL needs room for tensor parallelism; one GPU needs little. */
+export function shmSizeGi(tp: number): number {
+  return tp === 1 ? 2 : 4 * tp;
+}
+
+export interface PodResources {
+  readonly requests: Record<string, string>;
+  readonly limits: Record<string, string>;
+}
+
+/** Requests fit the pool's smallest node next to the node daemons; limits use the GPU's share. */
+export function resourcesFor(pool: GpuPoolConfig, tp: number): PodResources {
+  const t = smallestInstance(pool);
+  const gpus = t.gpu!.count;
+  const cpuShare = t.vcpu / gpus;
+  const memShare = t.memoryGiB / gpus;
+  return {
+    requests: { cpu: String(Math.max(1, Math.floor(cpuShare * 0.75)) * tp), memory: `${Math.floor(memShare * 0.75) * tp}Gi`, "nvidia.com/gpu": String(tp) },
+    limits: { cpu: String(Math.floor(cpuShare) * tp), memory: `${Math.floor(memShare * 0.9) * tp}Gi`, "nvidia.com/gpu": String(tp) },
+  };
+}
+
+/** Node affinity: the model's pool, or a Karpenter GPU node with the same GPU (name and memory). */
+export function modelNodeAffinity(poolName: string, pool: GpuPoolConfig, tensorParallelSize: number): Record<string, unknown> {
+  const t = smallestInstance(pool);
+  const s = { poolName, cfg: { tensorParallelSize } };
+  return {
+    requiredDuringSchedulingIgnoredDuringExecution: {
+      nodeSelectorTerms: [
+        { matchExpressions: [{ key: POOL_LABEL, operator: "In", values: [s.poolName] }] },
+        {
+          matchExpressions: [
+            { key: "karpenter.sh/nodepool", operator: "In", values: ["gpu-spot", "gpu-on-demand"] },
+            { key: "karpenter.k8s.aws/instance-gpu-name", operator: "In", values: [t.gpu!.name] },
+            { key: "karpenter.k8s.aws/instance-gpu-memory", operator: "In", values: [String(t.gpu!.memoryMiB)] },
+            { key: "karpenter.k8s.aws/instance-gpu-count", operator: "Gt", values: [String(s.cfg.tensorParallelSize - 1)] },
+          ],
+        },
+      ],
+    },
+    // The managed baseline first; Karpenter is for what does not fit.
+    preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: POOL_LABEL, operator: "In", values: [s.poolName] }] } }],
+  };
+}
+
+export function modelLabels(key: string): Record<string, string> {
+  return { ...recommendedLabels(deploymentName(key), WORKLOAD.modelServer["app.kubernetes.io/component"]), "llm-platform.io/model": key };
+}
+
+function selectorLabels(key: string): Record<string, string> {
+  return { "app.kubernetes.io/name": deploymentName(key), "app.kubernetes.io/component": "model-server" };
+}
+
+export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.DeploymentArgs {
+  const name = deploymentName(s.key);
+  const health = { httpGet: { path: "/health", port: PORTS.vllm } };
+  const s3 = s.cfg.weights.source === "s3";
+  const resources = resourcesFor(s.pool, s.cfg.tensorParallelSize);
+  const memLimitGi = Number(resources.limits.memory!.replace("Gi", ""));
+  const env: k8s.types.input.core.v1.EnvVar[] = [
+    { name: "VLLM_API_KEY", valueFrom: { secretKeyRef: { name: API_KEY_SECRET, key: "api-key" } } },
+    { name: "AWS_REGION", value: s.region },
+    { name: "AWS_DEFAULT_REGION", value: s.region },
+    ...(s3
+      ? [
+          { name: "RUNAI_STREAMER_CONCURRENCY", value: "16" },
+          // Bound the streamer's CPU buffer: a quarter of the container's memory, at most 8 GiB.
+          { name: "RUNAI_STREAMER_MEMORY_LIMIT", value: String(Math.min(8, Math.floor(memLimitGi / 4)) * 1024 ** 3) },
+        ]
+      : [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: HF_TOKEN_SECRET, key: "token" } } }]),
+    ...(s.otlpEndpoint ? [{ name: "OTEL_SERVICE_NAME", value: name }] : []),
+  ];
+  return {
+    metadata: { name, namespace: s.namespace, labels: modelLabels(s.key) },
+    spec: {
+      // KEDA owns the replica count; this is only the initial value.
+      replicas: Math.max(1, s.cfg.replicas.min),
+      selector: { matchLabels: selectorLabels(s.key) },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: {
+          labels: modelLabels(s.key),
+          // Istio merges these metrics into its plaintext :15020 endpoint under STRICT mTLS.
+          annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(PORTS.vllm), "prometheus.io/path": "/metrics" },
+        },
+        spec: {
+          serviceAccountName: MODEL_SERVER_SA,
+          priorityClassName: SERVING_PRIORITY_CLASS,
+          terminationGracePeriodSeconds: TERMINATION_GRACE_SECONDS,
+          affinity: { nodeAffinity: modelNodeAffinity(s.poolName, s.pool, s.cfg.tensorParallelSize) },
+          tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
+          topologySpreadConstraints: [
+            { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selectorLabels(s.key) } },
+            { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selectorLabels(s.key) } },
+          ],
+          securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: "vllm",
+              image: imageRef(IMAGES.vllm),
+              imagePullPolicy: "IfNotPresent",
+              args: vllmArgs(s),
+              ports: [{ name: "http", containerPort: PORTS.vllm, protocol: "TCP" }],
+              env,
+              resources,
+              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+              startupProbe: { ...health, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: Math.ceil(startupBudgetSeconds(s) / 10) },
+              readinessProbe: { ...health, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
+              livenessProbe: { ...health, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
+              // Leave the Service's endpoints before SIGTERM; vLLM then finishes in-flight requests.
+              lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_DRAIN_SECONDS)] } } },
+              volumeMounts: [{ name: "dshm", mountPath: "/dev/shm" }, ...(s3 ? [] : [{ name: "hf-cache", mountPath: "/root/.cache/huggingface" }])],
+            },
+          ],
+          volumes: [
+            { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: `${shmSizeGi(s.cfg.tensorParallelSize)}Gi` } },
+            ...(s3 ? [] : [{ name: "hf-cache", emptyDir: { sizeLimit: `${Math.ceil(s.model.weightsGiB * 1.3)}Gi` } }]),
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function modelService(s: ModelServerSpec): k8s.core.v1.ServiceArgs {
+  return {
+    metadata: { name: deploymentName(s.key), namespace: s.namespace, labels: modelLabels(s.key) },
+    spec: {
+      type: "ClusterIP",
+      selector: selectorLabels(s.key),
+      ports: [
+        { name: "http", port: PORTS.vllm, targetPort: PORTS.vllm, protocol: "TCP" },
+        ...(s.istio ? [{ name: "metrics-merged", port: ISTIO_MERGED_METRICS_PORT, targetPort: ISTIO_MERGED_METRICS_PORT, protocol: "TCP" }] : []),
+      ],
+    },
+  };
+}
+
+/** Scrapes /metrics on the API port, or Istio's merged plaintext endpoint under STRICT mTLS. */
+export function modelServiceMonitor(s: ModelServerSpec): IServiceMonitor {
+  const name = deploymentName(s.key);
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "ServiceMonitor",
+    metadata: { name, namespace: s.namespace, labels: modelLabels(s.key) },
+    spec: {
+      selector: { matchLabels: selectorLabels(s.key) },
+      endpoints: [s.istio ? { port: "metrics-merged", path: "/stats/prometheus", interval: "15s" } : { port: "http", path: "/metrics", interval: "15s" }],
+    },
+  };
+}
+
+export function modelPdb(s: ModelServerSpec): k8s.policy.v1.PodDisruptionBudgetArgs {
+  return {
+    metadata: { name: deploymentName(s.key), namespace: s.namespace, labels: modelLabels(s.key) },
+    spec: { maxUnavailable: 1, selector: { matchLabels: selectorLabels(s.key) } },
+  };
+}
+
+/** KEDA on vLLM's signals: waiting requests (sum, per replica) and KV-cache usage (average). */
+export function modelScaledObject(s: ModelServerSpec): IScaledObject {
+  const a = s.cfg.autoscaling;
+  const sel = `model_name="${s.key}"`;
+  return {
+    apiVersion: "keda.sh/v1alpha1",
+    kind: "ScaledObject",
+    metadata: { name: deploymentName(s.key), namespace: s.namespace, labels: modelLabels(s.key) },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName(s.key) },
+      minReplicaCount: s.cfg.replicas.min,
+      maxReplicaCount: s.cfg.replicas.max,
+      pollingInterval: a.pollingIntervalSeconds,
+      cooldownPeriod: a.cooldownSeconds,
+      advanced: {
+        restoreToOriginalReplicaCount: false,
+        // The seed's section 6.1: fast scale-up, slow scale-down.
+        horizontalPodAutoscalerConfig: {
+          behavior: {
+            scaleUp: {
+              stabilizationWindowSeconds: 60,
+              policies: [
+                { type: "Percent", value: 100, periodSeconds: 60 },
+                { type: "Pods", value: 2, periodSeconds: 60 },
+              ],
+              selectPolicy: "Max",
+            },
+            scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 50, periodSeconds: 60 }], selectPolicy: "Min" },
+          },
+        },
+      },
+      triggers: [
+        {
+          type: "prometheus",
+          name: "queue-depth",
+          metricType: "AverageValue",
+          metadata: {
+            serverAddress: s.prometheusUrl,
+            query: `sum(${M.vllm.numRequestsWaiting}{${sel}})`,
+            threshold: String(a.queueDepthTarget),
+            activationThreshold: String(a.activationQueueDepth),
+          },
+        },
+        {
+          type: "prometheus",
+          name: "kv-cache",
+          metricType: "Value",
+          metadata: {
+            serverAddress: s.prometheusUrl,
+            query: `avg(${M.vllm.kvCacheUsagePerc}{${sel}})`,
+            threshold: String(a.kvCacheUsageTarget),
+            // Cache usage never wakes a model from zero; waiting requests do.
+            activationThreshold: "1",
+          },
+        },
+      ],
+    },
+  };
+}
+
+export interface ModelServerArgs {
+  readonly spec: ModelServerSpec;
+  readonly k8sProvider: k8s.Provider;
+  /** What must exist first: the namespace, secrets, weights sync, KEDA, the priority class. */
+  readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+export class ModelServer extends pulumi.ComponentResource {
+  public readonly serviceName: string;
+  public readonly url: string;
+
+  constructor(name: string, args: ModelServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-platform:serving:ModelServer", name, {}, opts);
+    const s = args.spec;
+    const k8sOpts = { parent: this, provider: args.k8sProvider, dependsOn: args.dependsOn };
+    const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, modelServerDeployment(s), {
+      ...k8sOpts,
+      // KEDA changes replicas; Pulumi must not fight it.
+      ignoreChanges: ["spec.replicas"],
+      customTimeouts: { create: `${Math.ceil(startupBudgetSeconds(s) / 60) + 15}m`, update: `${Math.ceil(startupBudgetSeconds(s) / 60) + 15}m` },
+    });
+    new k8s.core.v1.Service(`${name}-service`, modelService(s), k8sOpts);
+    new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, modelPdb(s), k8sOpts);
+    new k8s.apiextensions.CustomResource(`${name}-monitor`, modelServiceMonitor(s), k8sOpts);
+    new k8s.apiextensions.CustomResource(`${name}-scaler`, modelScaledObject(s), { ...k8sOpts, dependsOn: [deployment, ...args.dependsOn] });
+    this.serviceName = deploymentName(s.key);
+    this.url = `http://${this.serviceName}.${s.namespace}.svc:${PORTS.vllm}`;
+    this.registerOutputs({ url: this.url });
+  }
+}

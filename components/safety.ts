@@ -1,0 +1,212 @@
+/**
+ * SafetyService: the content-safety service (services/safety) on the cluster.
+ *
+ * - Image: `safety.image.source: build` builds services/safety with @pulumi/docker-build and
+ *   pushes it to an ECR repository the stack owns (immutable tags, scan on push), tagged with a
+ *   hash of the build context and deployed by digest; `registry` uses a pinned ref instead.
+ * - Config: a ConfigMap rendered from the stack's `safety` area into the service's config file
+ *   (it holds no secret). The Azure key comes from Vault through an ExternalSecret into
+ *   AZURE_CONTENT_SAFETY_KEY.
+ * - Probes on /health and /ready, resources, a PDB, a CPU-based HPA (the service is CPU-bound,
+ *   no GPU), a ServiceMonitor; non-root with a read-only root filesystem.
+ */
+import * as aws from "@pulumi/aws";
+import * as dockerBuild from "@pulumi/docker-build";
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { stringify } from "yaml";
+import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
+import type { PlatformConfig } from "../infra/config";
+import { recommendedLabels } from "./labels";
+import { PORTS } from "./network-security";
+import { POOL_LABEL } from "./node-groups";
+
+export const SAFETY_NAME = "safety";
+export const AZURE_KEY_SECRET = "azure-content-safety";
+export const SAFETY_CONFIG_DIR = "/etc/safety";
+export const SAFETY_SOURCE_DIR = path.resolve(__dirname, "..", "services", "safety");
+/** What the Dockerfile copies into its build stage. */
+export const SAFETY_BUILD_INPUTS = ["Dockerfile", "package.json", "package-lock.json", "tsconfig.json", "build.mjs", "src", "bench", "scripts"];
+
+type SafetyConfig = PlatformConfig["safety"];
+
+/** The service's config file (services/safety, docs/safety.md section 7), from the stack config. */
+export function safetyServiceConfig(cfg: SafetyConfig): Record<string, unknown> {
+  return {
+    server: { host: "0.0.0.0", port: PORTS.safety, bodyLimitBytes: cfg.maxBodyBytes, shutdownDelayMs: 5000 },
+    logging: { level: "info", logRequestText: false },
+    failureMode: cfg.failureMode,
+    azure: cfg.azure.enabled
+      ? {
+          enabled: true,
+          endpoint: cfg.azure.endpoint,
+          timeoutMs: cfg.azure.timeoutMs,
+          thresholds: { Hate: cfg.thresholds.hate, Sexual: cfg.thresholds.sexual, Violence: cfg.thresholds.violence, SelfHarm: cfg.thresholds.selfHarm },
+        }
+      : { enabled: false },
+    litellmGuardrail: { enabled: true },
+  };
+}
+
+/** A hash of the build context: the image tag changes exactly when the service's code does. */
+export function contextHash(dir: string = SAFETY_SOURCE_DIR, inputs: readonly string[] = SAFETY_BUILD_INPUTS): string {
+  const h = createHash("sha256");
+  const walk = (rel: string): void => {
+    const abs = path.join(dir, rel);
+    if (!fs.existsSync(abs)) return;
+    if (fs.statSync(abs).isDirectory()) for (const e of fs.readdirSync(abs).sort()) walk(path.join(rel, e));
+    else h.update(rel).update("\0").update(fs.readFileSync(abs)).update("\0");
+  };
+  for (const i of inputs) walk(i);
+  return h.digest("hex").slice(0, 16);
+}
+
+const selector = { "app.kubernetes.io/name": SAFETY_NAME, "app.kubernetes.io/component": "safety" };
+const labels = () => recommendedLabels(SAFETY_NAME, "safety");
+
+export function safetyDeployment(cfg: SafetyConfig, namespace: string, image: pulumi.Input<string>): k8s.apps.v1.DeploymentArgs {
+  return {
+    metadata: { name: SAFETY_NAME, namespace, labels: labels() },
+    spec: {
+      replicas: cfg.replicas.min,
+      selector: { matchLabels: selector },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: { labels: labels(), annotations: { "prometheus.io/scrape": "true", "prometheus.io/port": String(PORTS.safety), "prometheus.io/path": "/metrics" } },
+        spec: {
+          automountServiceAccountToken: false,
+          terminationGracePeriodSeconds: 30,
+          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: "In", values: ["cpu", "system"] }] }] } } },
+          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }],
+          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+          containers: [
+            {
+              name: SAFETY_NAME,
+              image,
+              ports: [{ name: "http", containerPort: PORTS.safety, protocol: "TCP" }],
+              env: [
+                { name: "SAFETY_CONFIG_PATH", value: `${SAFETY_CONFIG_DIR}/config.yaml` },
+                { name: "PORT", value: String(PORTS.safety) },
+                ...(cfg.azure.enabled ? [{ name: "AZURE_CONTENT_SAFETY_KEY", valueFrom: { secretKeyRef: { name: AZURE_KEY_SECRET, key: "key" } } }] : []),
+              ],
+              resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
+              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+              startupProbe: { httpGet: { path: "/health", port: PORTS.safety }, periodSeconds: 2, failureThreshold: 30 },
+              readinessProbe: { httpGet: { path: "/ready", port: PORTS.safety }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
+              livenessProbe: { httpGet: { path: "/health", port: PORTS.safety }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
+              volumeMounts: [
+                { name: "config", mountPath: SAFETY_CONFIG_DIR, readOnly: true },
+                { name: "tmp", mountPath: "/tmp" },
+              ],
+            },
+          ],
+          volumes: [
+            { name: "config", configMap: { name: `${SAFETY_NAME}-config` } },
+            { name: "tmp", emptyDir: { sizeLimit: "64Mi" } },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function safetyHpa(cfg: SafetyConfig, namespace: string): k8s.autoscaling.v2.HorizontalPodAutoscalerArgs {
+  return {
+    metadata: { name: SAFETY_NAME, namespace, labels: labels() },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: SAFETY_NAME },
+      minReplicas: cfg.replicas.min,
+      maxReplicas: cfg.replicas.max,
+      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: cfg.targetCpuUtilization } } }],
+    },
+  };
+}
+
+export function safetyServiceMonitor(namespace: string): IServiceMonitor {
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "ServiceMonitor",
+    metadata: { name: SAFETY_NAME, namespace, labels: labels() },
+    spec: { selector: { matchLabels: selector }, endpoints: [{ port: "http", path: "/metrics", interval: "15s" }] },
+  };
+}
+
+export interface SafetyServiceArgs {
+  readonly config: SafetyConfig;
+  readonly clusterName: string;
+  readonly namespace: string;
+  readonly k8sProvider: k8s.Provider;
+  readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+}
+
+export class SafetyService extends pulumi.ComponentResource {
+  public readonly image: pulumi.Output<string>;
+  public readonly url: string;
+
+  constructor(name: string, args: SafetyServiceArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-platform:serving:Safety", name, {}, opts);
+    const cfg = args.config;
+    const child = { parent: this };
+
+    if (cfg.image.source === "build") {
+      const repo = new aws.ecr.Repository(
+        `${name}-repo`,
+        {
+          name: `${args.clusterName}/safety`,
+          imageTagMutability: "IMMUTABLE",
+          imageScanningConfiguration: { scanOnPush: true },
+          encryptionConfigurations: [{ encryptionType: "AES256" }],
+          forceDelete: false,
+        },
+        child,
+      );
+      new aws.ecr.LifecyclePolicy(
+        `${name}-repo`,
+        { repository: repo.name, policy: JSON.stringify({ rules: [{ rulePriority: 1, description: "keep the last 20 images", selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 20 }, action: { type: "expire" } }] }) },
+        child,
+      );
+      const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, child);
+      const image = new dockerBuild.Image(
+        `${name}-image`,
+        {
+          context: { location: SAFETY_SOURCE_DIR },
+          dockerfile: { location: path.join(SAFETY_SOURCE_DIR, "Dockerfile") },
+          platforms: ["linux/amd64"],
+          push: true,
+          buildOnPreview: false,
+          tags: [pulumi.interpolate`${repo.repositoryUrl}:${contextHash()}`],
+          registries: [{ address: repo.repositoryUrl, username: auth.userName, password: pulumi.secret(auth.password) }],
+        },
+        child,
+      );
+      this.image = image.ref;
+    } else {
+      this.image = pulumi.output(cfg.image.ref);
+    }
+
+    const k8sOpts = { parent: this, provider: args.k8sProvider, dependsOn: args.dependsOn };
+    const cm = new k8s.core.v1.ConfigMap(
+      `${name}-config`,
+      { metadata: { name: `${SAFETY_NAME}-config`, namespace: args.namespace, labels: labels() }, data: { "config.yaml": stringify(safetyServiceConfig(cfg)) } },
+      k8sOpts,
+    );
+    new k8s.apps.v1.Deployment(`${name}-deployment`, safetyDeployment(cfg, args.namespace, this.image), { ...k8sOpts, dependsOn: [cm, ...args.dependsOn], ignoreChanges: ["spec.replicas"] });
+    new k8s.core.v1.Service(
+      `${name}-service`,
+      { metadata: { name: SAFETY_NAME, namespace: args.namespace, labels: labels() }, spec: { selector, ports: [{ name: "http", port: PORTS.safety, targetPort: PORTS.safety, protocol: "TCP" }] } },
+      k8sOpts,
+    );
+    new k8s.policy.v1.PodDisruptionBudget(
+      `${name}-pdb`,
+      { metadata: { name: SAFETY_NAME, namespace: args.namespace, labels: labels() }, spec: { ...(cfg.replicas.min >= 2 ? { minAvailable: 1 } : { maxUnavailable: 1 }), selector: { matchLabels: selector } } },
+      k8sOpts,
+    );
+    new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, safetyHpa(cfg, args.namespace), k8sOpts);
+    new k8s.apiextensions.CustomResource(`${name}-monitor`, safetyServiceMonitor(args.namespace), k8sOpts);
+    this.url = `http://${SAFETY_NAME}.${args.namespace}.svc:${PORTS.safety}`;
+    this.registerOutputs({ image: this.image, url: this.url });
+  }
+}

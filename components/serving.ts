@@ -1,0 +1,175 @@
+/**
+ * Serving: everything that answers requests. A priority class for serving pods, the secrets
+ * each serving namespace reads from Vault, the weights store, one ModelServer per model, TEI
+ * for embeddings and reranking, Milvus and the safety service.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { coldStartSeconds, MODELS, type LlmModelKey } from "../infra/catalog/models";
+import type { ModelConfig, PlatformConfig } from "../infra/config";
+import { Embeddings, encoderModel, type EncoderRole, type EncoderSpec } from "./embeddings";
+import { recommendedLabels } from "./labels";
+import { API_KEY_SECRET, HF_TOKEN_SECRET, MODEL_SERVER_SA, ModelServer, SERVING_PRIORITY_CLASS, type ModelServerSpec } from "./model-server";
+import { NAMESPACES, type NamespaceKey } from "./namespaces";
+import { AZURE_KEY_SECRET, SafetyService } from "./safety";
+import { generatedRef, parseVaultRef, Secrets } from "./secrets";
+import { MILVUS_ROOT_SECRET, VectorDb } from "./vector-db";
+import { weightsUri, WeightsStore } from "./weights";
+
+export interface ServingArgs {
+  readonly config: PlatformConfig;
+  readonly k8sProvider: k8s.Provider;
+  readonly namespaces: Readonly<Record<NamespaceKey, k8s.core.v1.Namespace>>;
+  readonly secretStore: pulumi.Resource;
+  readonly oidcProviderArn: pulumi.Input<string>;
+  readonly oidcIssuer: pulumi.Input<string>;
+  readonly prometheusUrl: string;
+  readonly otlpEndpoint?: string;
+  /** KEDA, the monitoring CRDs and the GPU runtime: the serving objects need them first. */
+  readonly platformReady: pulumi.Input<pulumi.Resource>[];
+}
+
+export interface ModelEndpoint {
+  readonly url: string;
+  readonly coldStartEstimateSeconds: number;
+}
+
+export class Serving extends pulumi.ComponentResource {
+  public readonly models: Readonly<Partial<Record<LlmModelKey, ModelEndpoint>>>;
+  public readonly embeddings: Readonly<Partial<Record<EncoderRole, string>>>;
+  public readonly vectorDbEndpoint: string;
+  public readonly weightsBucket: pulumi.Output<string>;
+  public readonly safetyUrl?: string;
+  public readonly safetyImage?: pulumi.Output<string>;
+
+  constructor(name: string, args: ServingArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("llm-platform:serving:Serving", name, {}, opts);
+    const c = args.config;
+    const ns = args.namespaces;
+    const k8sOpts = { parent: this, provider: args.k8sProvider };
+    const inference = NAMESPACES.inference.name;
+
+    const priority = new k8s.scheduling.v1.PriorityClass(
+      `${name}-priority`,
+      {
+        metadata: { name: SERVING_PRIORITY_CLASS, labels: recommendedLabels(SERVING_PRIORITY_CLASS, "serving") },
+        value: 100000,
+        globalDefault: false,
+        preemptionPolicy: "PreemptLowerPriority",
+        description: "Model servers, TEI and the vector DB: above batch and tooling, below system-critical.",
+      },
+      k8sOpts,
+    );
+
+    // Secrets the serving namespaces read from Vault.
+    const es = (resource: string, spec: Parameters<typeof Secrets.externalSecret>[1], namespace: k8s.core.v1.Namespace) =>
+      Secrets.externalSecret(`${name}-${resource}`, spec, args.secretStore, { ...k8sOpts, dependsOn: [namespace] });
+    const hf = parseVaultRef(c.vault.operatorSecrets.huggingfaceToken);
+    const apiKey = es("vllm-api-key", { name: API_KEY_SECRET, namespace: inference, component: "model-server", data: [{ secretKey: "api-key", ref: generatedRef(c.vault.pathPrefix, "vllm", "api-key") }] }, ns.inference);
+    const hfInference = es("hf-token-inference", { name: HF_TOKEN_SECRET, namespace: inference, component: "model-server", data: [{ secretKey: "token", ref: hf }] }, ns.inference);
+    const hfEmbeddings = es("hf-token-embeddings", { name: HF_TOKEN_SECRET, namespace: NAMESPACES.embeddings.name, component: "embeddings", data: [{ secretKey: "token", ref: hf }] }, ns.embeddings);
+    const milvusRoot = es(
+      "milvus-root",
+      { name: MILVUS_ROOT_SECRET, namespace: NAMESPACES.vectordb.name, component: "vector-db", data: ["username", "password"].map((k) => ({ secretKey: k, ref: generatedRef(c.vault.pathPrefix, "milvus", k) })) },
+      ns.vectordb,
+    );
+
+    const modelEntries = Object.entries(c.models) as [LlmModelKey, ModelConfig][];
+    const weights = new WeightsStore(
+      `${name}-weights`,
+      {
+        clusterName: c.cluster.name,
+        region: c.region,
+        namespace: inference,
+        versioning: c.environment !== "dev",
+        models: modelEntries.filter(([, m]) => m.weights.source === "s3").map(([key, m]) => ({ key, model: MODELS[key], revision: m.weights.revision })),
+        k8sProvider: args.k8sProvider,
+        dependsOn: [ns.inference, hfInference],
+      },
+      { parent: this },
+    );
+    this.weightsBucket = weights.bucketName;
+
+    const sa = new k8s.core.v1.ServiceAccount(
+      `${name}-model-server-sa`,
+      { metadata: { name: MODEL_SERVER_SA, namespace: inference, labels: recommendedLabels(MODEL_SERVER_SA, "model-server") } },
+      { ...k8sOpts, dependsOn: [ns.inference] },
+    );
+
+    const models: Partial<Record<LlmModelKey, ModelEndpoint>> = {};
+    for (const [key, m] of modelEntries) {
+      const spec: ModelServerSpec = {
+        key,
+        model: MODELS[key],
+        cfg: m,
+        poolName: m.pool,
+        pool: c.gpuPools[m.pool]!,
+        namespace: inference,
+        ...(m.weights.source === "s3" ? { weightsUri: weightsUri(weights.bucketName, MODELS[key], m.weights.revision) } : {}),
+        region: c.region,
+        prometheusUrl: args.prometheusUrl,
+        ...(args.otlpEndpoint && c.observability.tracing.vllmTraces ? { otlpEndpoint: args.otlpEndpoint } : {}),
+        istio: c.networkSecurity.istio.enabled,
+      };
+      const sync = weights.syncJobs[key];
+      const server = new ModelServer(
+        `${name}-${key}`,
+        {
+          spec,
+          k8sProvider: args.k8sProvider,
+          dependsOn: [ns.inference, sa, apiKey, priority, weights.readerAssociation, ...(sync ? [sync] : [hfInference]), ...args.platformReady],
+        },
+        { parent: this },
+      );
+      models[key] = { url: server.url, coldStartEstimateSeconds: coldStartSeconds(MODELS[key], m.weights.source) };
+    }
+    this.models = models;
+
+    const specs: EncoderSpec[] = (["embed", "rerank"] as const)
+      .filter((role) => c.embeddings[role].enabled)
+      .map((role) => {
+        const e = c.embeddings[role];
+        return {
+          role,
+          cfg: e,
+          model: encoderModel(e),
+          ...(e.placement === "cpu" ? {} : { pool: { name: e.placement, config: c.gpuPools[e.placement]! } }),
+          namespace: NAMESPACES.embeddings.name,
+          prometheusUrl: args.prometheusUrl,
+          ...(args.otlpEndpoint ? { otlpEndpoint: args.otlpEndpoint } : {}),
+        };
+      });
+    const embeddings = new Embeddings(`${name}-embeddings`, { specs, k8sProvider: args.k8sProvider, dependsOn: [ns.embeddings, hfEmbeddings, priority, ...args.platformReady] }, { parent: this });
+    this.embeddings = embeddings.urls;
+
+    const vectorDb = new VectorDb(
+      `${name}-vectordb`,
+      {
+        config: c,
+        clusterName: c.cluster.name,
+        namespace: NAMESPACES.vectordb.name,
+        oidcProviderArn: args.oidcProviderArn,
+        oidcIssuer: args.oidcIssuer,
+        k8sProvider: args.k8sProvider,
+        dependsOn: [ns.vectordb, milvusRoot, ...args.platformReady],
+      },
+      { parent: this },
+    );
+    this.vectorDbEndpoint = vectorDb.endpoint;
+
+    if (c.safety.enabled) {
+      const azureKey = c.safety.azure.enabled
+        ? [es("azure-key", { name: AZURE_KEY_SECRET, namespace: NAMESPACES.safety.name, component: "safety", data: [{ secretKey: "key", ref: parseVaultRef(c.vault.operatorSecrets.azureContentSafetyKey) }] }, ns.safety)]
+        : [];
+      const safety = new SafetyService(
+        `${name}-safety`,
+        { config: c.safety, clusterName: c.cluster.name, namespace: NAMESPACES.safety.name, k8sProvider: args.k8sProvider, dependsOn: [ns.safety, ...azureKey, ...args.platformReady] },
+        { parent: this },
+      );
+      this.safetyUrl = safety.url;
+      this.safetyImage = safety.image;
+    }
+
+    this.registerOutputs({ models, embeddings: this.embeddings, vectorDb: this.vectorDbEndpoint, weightsBucket: this.weightsBucket });
+  }
+}

@@ -1,0 +1,326 @@
+import { describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { teiImage } from "../components/embeddings";
+import { modelScaledObject, recipeFor, smallestInstance, startupBudgetSeconds, vllmArgs, type ModelServerSpec } from "../components/model-server";
+import { contextHash, safetyServiceConfig } from "../components/safety";
+import { milvusValues } from "../components/vector-db";
+import { readerPolicy, syncJob, weightsUri } from "../components/weights";
+import { requireInstanceType } from "../infra/catalog/instances";
+import { ALL_METRICS } from "../infra/catalog/metrics";
+import { coldStartSeconds, MODELS } from "../infra/catalog/models";
+import { CHARTS, IMAGES } from "../infra/catalog/versions";
+import { HELM_RELEASE_TYPE, kubernetesObjects } from "../infra/plan/render";
+import { metricNames } from "./support/promql";
+import { ofType, one, stack, STACKS, type RunResult, type TestResource } from "./support/stacks";
+
+const deployments = (r: RunResult, ns?: string) => ofType(r, "kubernetes:apps/v1:Deployment").filter((d) => !ns || d.inputs.metadata.namespace === ns);
+const container = (d: TestResource) => d.inputs.spec.template.spec.containers[0];
+const argValue = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
+
+/** Flags removed from vLLM (upstream-facts section 1). */
+const REMOVED_VLLM_FLAGS = ["--disable-log-requests", "--enable-lora-bias"];
+
+describe("vLLM arguments", () => {
+  const base = (key: "gpt-oss-20b" | "gpt-oss-120b", pool: string[], tp: 1 | 2 | 4 | 8, source: "s3" | "huggingface" = "s3"): ModelServerSpec => ({
+    key,
+    model: MODELS[key],
+    cfg: {
+      pool: "p",
+      tensorParallelSize: tp,
+      maxModelLen: 32768,
+      gpuMemoryUtilization: 0.9,
+      maxNumSeqs: 64,
+      replicas: { min: 0, max: 2 },
+      autoscaling: { queueDepthTarget: 8, activationQueueDepth: 1, kvCacheUsageTarget: 0.8, pollingIntervalSeconds: 15, cooldownSeconds: 300 },
+      weights: { source, revision: "main" },
+      slo: { ttftP95Ms: 150, e2eP95Ms: 20000 },
+    },
+    poolName: "p",
+    pool: { instanceTypes: pool, capacityType: "SPOT", minNodes: 0, maxNodes: 2, diskSizeGiB: 300, efa: false },
+    namespace: "inference",
+    weightsUri: `s3://b/${MODELS[key].hfRepo}/main/`,
+    region: "us-east-1",
+    prometheusUrl: "http://prom:9090",
+    istio: false,
+  });
+
+  it("for gpt-oss-20b on A10G: S3 weights through the Run:ai streamer, the recipe's defaults, prefix caching on", () => {
+    expect(vllmArgs(base("gpt-oss-20b", ["g5.2xlarge"], 1))).toEqual([
+      "--model", "s3://b/openai/gpt-oss-20b/main/",
+      "--load-format", "runai_streamer",
+      "--served-model-name", "gpt-oss-20b",
+      "--host", "0.0.0.0",
+      "--port", "8000",
+      "--tensor-parallel-size", "1",
+      "--max-model-len", "32768",
+      "--gpu-memory-utilization", "0.9",
+      "--max-num-seqs", "64",
+      "--enable-prefix-caching",
+      "--tool-call-parser", "openai",
+      "--enable-auto-tool-choice",
+    ]);
+  });
+
+  it("for gpt-oss-120b at TP 1 on H100: the Hopper recipe with its OOM fix, no prefix caching", () => {
+    const args = vllmArgs(base("gpt-oss-120b", ["p5.4xlarge"], 1)) as string[];
+    expect(args).toContain("--no-enable-prefix-caching");
+    expect(argValue(args, "--max-num-batched-tokens")).toBe("1024");
+    expect(recipeFor(MODELS["gpt-oss-120b"], requireInstanceType("p5.48xlarge"), 2).args).toContain("8192");
+  });
+
+  it("falls back to Hugging Face with a pinned revision when weights.source is huggingface", () => {
+    const args = vllmArgs(base("gpt-oss-20b", ["g5.2xlarge"], 1, "huggingface")) as string[];
+    expect(argValue(args, "--model")).toBe("openai/gpt-oss-20b");
+    expect(argValue(args, "--revision")).toBe("main");
+    expect(args).not.toContain("--load-format");
+  });
+
+  it("estimates cold start on a warm node under the seed's goals, and sizes the startup probe to it", () => {
+    expect(coldStartSeconds(MODELS["gpt-oss-20b"], "s3")).toBeLessThan(60);
+    expect(coldStartSeconds(MODELS["gpt-oss-120b"], "s3")).toBeLessThan(120);
+    expect(coldStartSeconds(MODELS["gpt-oss-120b"], "huggingface")).toBeGreaterThan(120);
+    const spec = base("gpt-oss-120b", ["p5.4xlarge"], 1);
+    expect(startupBudgetSeconds(spec)).toBe(Math.max(120, 3 * coldStartSeconds(MODELS["gpt-oss-120b"], "s3")));
+  });
+
+  it("scales on waiting requests (sum) and KV-cache usage (avg), with no metricName, as the seed's 6.1 behaviour", () => {
+    const so = modelScaledObject(base("gpt-oss-20b", ["g5.2xlarge"], 1));
+    const [queue, kv] = so.spec.triggers;
+    expect(queue!.metadata).toMatchObject({ query: 'sum(vllm:num_requests_waiting{model_name="gpt-oss-20b"})', threshold: "8", activationThreshold: "1" });
+    expect(queue!.metricType).toBe("AverageValue");
+    expect(kv!.metadata.query).toBe('avg(vllm:kv_cache_usage_perc{model_name="gpt-oss-20b"})');
+    expect(kv!.metricType).toBe("Value");
+    for (const t of so.spec.triggers) expect(t.metadata).not.toHaveProperty("metricName");
+    expect(so.spec.advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleUp?.stabilizationWindowSeconds).toBe(60);
+    expect(so.spec.advanced?.horizontalPodAutoscalerConfig?.behavior?.scaleDown?.stabilizationWindowSeconds).toBe(300);
+    expect(so.spec.minReplicaCount).toBe(0);
+  });
+});
+
+describe.each(STACKS)("model servers in %s", (name) => {
+  it("one Deployment per configured model, with exact arguments, the API key from the ExternalSecret, and no removed flag", async () => {
+    const r = await stack(name);
+    const models = Object.entries(r.config.models);
+    const ds = deployments(r, "inference");
+    expect(ds.map((d) => d.inputs.metadata.name).sort()).toEqual(models.map(([k]) => `vllm-${k}`).sort());
+    for (const [key, m] of models) {
+      const c = container(ds.find((d) => d.inputs.metadata.name === `vllm-${key}`)!);
+      expect(c.image).toBe(`vllm/vllm-openai:${IMAGES.vllm.tag}`);
+      const args: string[] = c.args;
+      expect(argValue(args, "--served-model-name")).toBe(key);
+      expect(argValue(args, "--tensor-parallel-size")).toBe(String(m.tensorParallelSize));
+      expect(argValue(args, "--max-model-len")).toBe(String(m.maxModelLen));
+      expect(argValue(args, "--gpu-memory-utilization")).toBe(String(m.gpuMemoryUtilization));
+      expect(argValue(args, "--max-num-seqs")).toBe(String(m.maxNumSeqs));
+      expect(argValue(args, "--load-format")).toBe("runai_streamer");
+      expect(argValue(args, "--model")).toBe(`s3://llm-platform-${name}-model-weights-123456789012/${MODELS[key as keyof typeof MODELS].hfRepo}/main/`);
+      for (const f of REMOVED_VLLM_FLAGS) expect(args).not.toContain(f);
+      expect(c.env.find((e: any) => e.name === "VLLM_API_KEY").valueFrom.secretKeyRef).toEqual({ name: "vllm-api-key", key: "api-key" });
+      expect(c.resources.limits["nvidia.com/gpu"]).toBe(String(m.tensorParallelSize));
+    }
+  });
+
+  it("probes /health (startup, readiness, liveness), drains on preStop, spreads across zones, and carries a priority class and the GPU toleration", async () => {
+    const r = await stack(name);
+    for (const d of deployments(r, "inference")) {
+      const pod = d.inputs.spec.template.spec;
+      const c = pod.containers[0];
+      for (const p of ["startupProbe", "readinessProbe", "livenessProbe"]) expect(c[p].httpGet).toEqual({ path: "/health", port: 8000 });
+      expect(c.lifecycle.preStop.exec.command[0]).toBe("sleep");
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(Number(c.lifecycle.preStop.exec.command[1]));
+      expect(pod.topologySpreadConstraints[0].topologyKey).toBe("topology.kubernetes.io/zone");
+      expect(pod.priorityClassName).toBe("llm-serving");
+      expect(pod.tolerations).toContainEqual({ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" });
+      expect(pod.volumes.find((v: any) => v.name === "dshm").emptyDir.medium).toBe("Memory");
+      expect(pod.serviceAccountName).toBe("model-server");
+    }
+  });
+
+  it("places each model on its pool, or on Karpenter nodes with the same GPU", async () => {
+    const r = await stack(name);
+    for (const [key, m] of Object.entries(r.config.models)) {
+      const d = deployments(r, "inference").find((x) => x.inputs.metadata.name === `vllm-${key}`)!;
+      const terms = d.inputs.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms;
+      expect(terms[0].matchExpressions).toEqual([{ key: "llm-platform.io/pool", operator: "In", values: [m.pool] }]);
+      const gpu = smallestInstance(r.config.gpuPools[m.pool]!).gpu!;
+      expect(terms[1].matchExpressions).toContainEqual({ key: "karpenter.k8s.aws/instance-gpu-name", operator: "In", values: [gpu.name] });
+    }
+  });
+
+  it("has a Service, a ServiceMonitor, a PDB and a ScaledObject per model; never a CPU HPA on GPU pods", async () => {
+    const r = await stack(name);
+    for (const key of Object.keys(r.config.models)) {
+      const n = `vllm-${key}`;
+      const byName = (t: string) => ofType(r, t).filter((x) => x.inputs.metadata.name === n && x.inputs.metadata.namespace === "inference");
+      expect(byName("kubernetes:core/v1:Service")).toHaveLength(1);
+      expect(byName("kubernetes:monitoring.coreos.com/v1:ServiceMonitor")).toHaveLength(1);
+      expect(byName("kubernetes:policy/v1:PodDisruptionBudget")).toHaveLength(1);
+      const so = byName("kubernetes:keda.sh/v1alpha1:ScaledObject");
+      expect(so).toHaveLength(1);
+      expect(so[0]!.inputs.spec.minReplicaCount).toBe(r.config.models[key as keyof typeof r.config.models]!.replicas.min);
+    }
+    const hpas = ofType(r, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+    expect(hpas.map((h) => h.inputs.metadata.namespace)).toEqual(["safety"]);
+    if (name === "prod") for (const so of ofType(r, "kubernetes:keda.sh/v1alpha1:ScaledObject").filter((x) => x.inputs.metadata.namespace === "inference")) expect(so.inputs.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
+  });
+
+  it("scaler queries use only upstream metric names and return one series", async () => {
+    const r = await stack(name);
+    for (const so of ofType(r, "kubernetes:keda.sh/v1alpha1:ScaledObject")) {
+      for (const t of so.inputs.spec.triggers) {
+        expect(t.type).toBe("prometheus");
+        expect(t.metadata.metricName).toBeUndefined();
+        expect(t.metadata.query).toMatch(/^(sum|avg)\(/);
+        expect(metricNames(t.metadata.query).every((m) => ALL_METRICS.has(m))).toBe(true);
+      }
+    }
+  });
+
+  it("syncs the weights once per model and revision into an encrypted, private, TLS-only bucket, read through a read-only role", async () => {
+    const r = await stack(name);
+    const jobs = ofType(r, "kubernetes:batch/v1:Job");
+    expect(jobs).toHaveLength(Object.values(r.config.models).filter((m) => m.weights.source === "s3").length);
+    const upload = jobs[0]!.inputs.spec.template.spec.containers[0];
+    expect(upload.image).toBe(`amazon/aws-cli:${IMAGES.awsCli.tag}`);
+    expect(upload.args.slice(0, 3)).toEqual(["s3", "sync", "/weights"]);
+    expect(jobs[0]!.inputs.spec.template.spec.initContainers[0].env[0].valueFrom.secretKeyRef).toEqual({ name: "huggingface-token", key: "token" });
+    const bucket = ofType(r, "aws:s3/bucket:Bucket").find((b) => String(b.inputs.bucket).includes("model-weights"))!;
+    expect(bucket.options.protect).toBe(r.config.protection.protect);
+    const sse = ofType(r, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").find((x) => x.name === "serving-weights-bucket-sse")!;
+    expect(sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe("AES256");
+    const pab = ofType(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").find((x) => x.name === "serving-weights-bucket-pab")!;
+    expect(pab.inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    const reader = JSON.parse(readerPolicy("arn:aws:s3:::b"));
+    expect(reader.Statement.flatMap((s: any) => s.Action)).toEqual(["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"]);
+    const pia = ofType(r, "aws:eks/podIdentityAssociation:PodIdentityAssociation").find((x) => x.inputs.serviceAccount === "model-server")!;
+    expect(pia.inputs.namespace).toBe("inference");
+  });
+});
+
+describe("weights sync Job builder", () => {
+  it("downloads without the repos' duplicate checkpoints and uploads to the model's prefix", () => {
+    const job = syncJob({ modelKey: "gpt-oss-120b", model: MODELS["gpt-oss-120b"], revision: "main", bucket: "b", namespace: "inference", region: "us-east-1" }) as any;
+    const spec = job.spec.template.spec;
+    expect(spec.initContainers[0].command.join(" ")).toContain('ignore_patterns=["original/*", "metal/*"]');
+    expect(spec.containers[0].args[3]).toBe("s3://b/openai/gpt-oss-120b/main/");
+    expect(weightsUri("b", MODELS["gpt-oss-20b"], "abc")).toBe("s3://b/openai/gpt-oss-20b/abc/");
+    expect(spec.volumes[0].ephemeral.volumeClaimTemplate.spec.resources.requests.storage).toBe(`${Math.ceil(MODELS["gpt-oss-120b"].weightsGiB * 1.3) + 5}Gi`);
+  });
+});
+
+describe("TEI", () => {
+  it.each([
+    ["g5.2xlarge", "86-1.9"],
+    ["g6.xlarge", "89-1.9"],
+    ["g6e.xlarge", "89-1.9"],
+    ["p4d.24xlarge", "1.9"],
+    ["p5.4xlarge", "hopper-1.9"],
+    [undefined, "cpu-1.9"],
+  ] as const)("on %s uses the %s image", (type, tag) => {
+    expect(teiImage(type ? requireInstanceType(type) : undefined).tag).toBe(tag);
+  });
+
+  describe.each(STACKS)("in %s", (name) => {
+    it("serves BGE with CLS pooling and the reranker, with the tag of its pool's GPU and config-driven limits", async () => {
+      const r = await stack(name);
+      for (const role of ["embed", "rerank"] as const) {
+        const e = r.config.embeddings[role];
+        const d = deployments(r, "embeddings").find((x) => x.inputs.metadata.name === `tei-${role}`)!;
+        const c = container(d);
+        const expectedTag = teiImage(e.placement === "cpu" ? undefined : smallestInstance(r.config.gpuPools[e.placement]!)).tag;
+        expect(c.image).toBe(`ghcr.io/huggingface/text-embeddings-inference:${expectedTag}`);
+        expect(argValue(c.args, "--model-id")).toBe(role === "embed" ? "BAAI/bge-large-en-v1.5" : "BAAI/bge-reranker-large");
+        if (role === "embed") expect(argValue(c.args, "--pooling")).toBe("cls");
+        else expect(c.args).not.toContain("--pooling");
+        expect(argValue(c.args, "--max-batch-tokens")).toBe(String(e.maxBatchTokens));
+        expect(argValue(c.args, "--max-concurrent-requests")).toBe(String(e.maxConcurrentRequests));
+        for (const p of ["startupProbe", "readinessProbe", "livenessProbe"]) expect(c[p].httpGet.path).toBe("/health");
+        const so = ofType(r, "kubernetes:keda.sh/v1alpha1:ScaledObject").find((x) => x.inputs.metadata.name === `tei-${role}`)!;
+        expect(so.inputs.spec.triggers[0].metadata.query).toBe(`sum(te_queue_size{namespace="embeddings", service="tei-${role}"})`);
+        expect(ofType(r, "kubernetes:policy/v1:PodDisruptionBudget").some((x) => x.inputs.metadata.name === `tei-${role}`)).toBe(true);
+        expect(ofType(r, "kubernetes:monitoring.coreos.com/v1:ServiceMonitor").some((x) => x.inputs.metadata.name === `tei-${role}`)).toBe(true);
+      }
+    });
+  });
+});
+
+describe("Milvus", () => {
+  it.each(STACKS)("%s: pinned chart, S3 through IAM, auth on with the root password from Vault, MinIO off", async (name) => {
+    const r = await stack(name);
+    const rel = ofType(r, HELM_RELEASE_TYPE).find((x) => x.inputs.name === "milvus")!;
+    expect(rel.inputs).toMatchObject({ version: CHARTS.milvus.version, namespace: "vectordb" });
+    const v = rel.inputs.values;
+    expect(v.cluster.enabled).toBe(r.config.vectorDb.mode === "cluster");
+    expect(v.minio.enabled).toBe(false);
+    expect(v.externalS3).toMatchObject({ enabled: true, useIAM: true, cloudProvider: "aws", useSSL: true, port: 443 });
+    expect(v.externalS3).not.toHaveProperty("accessKey");
+    expect(v.externalS3.bucketName).toBe(`llm-platform-${name}-milvus-123456789012`);
+    expect(v.extraConfigFiles["user.yaml"]).toContain("authorizationEnabled: true");
+    const env = v.mixCoordinator.extraEnv.find((e: any) => e.name === "COMMON_SECURITY_DEFAULTROOTPASSWORD");
+    expect(env.valueFrom.secretKeyRef).toEqual({ name: "milvus-root", key: "password" });
+    expect(v.etcd.replicaCount).toBe(r.config.vectorDb.etcdReplicas);
+    expect(v.serviceAccount.annotations["eks.amazonaws.com/role-arn"]).toMatch(/^arn:aws:iam::123456789012:role\//);
+    expect(v.metrics.serviceMonitor.enabled).toBe(true);
+    expect(rel.options.retainOnDelete).toBe(r.config.protection.retainOnDelete);
+    const bucket = ofType(r, "aws:s3/bucket:Bucket").find((b) => String(b.inputs.bucket).includes("milvus"))!;
+    expect(bucket.options.retainOnDelete).toBe(r.config.protection.retainOnDelete);
+    const es = ofType(r, "kubernetes:external-secrets.io/v1:ExternalSecret").find((x) => x.inputs.metadata.name === "milvus-root")!;
+    expect(es.inputs.spec.data[1].remoteRef).toEqual({ key: `${r.config.vault.pathPrefix}/generated/milvus`, property: "password" });
+  });
+
+  it("uses Woodpecker without dedicated pods in cluster mode, and 3 etcd replicas for HA", () => {
+    const v = milvusValues({ cfg: { mode: "cluster", etcdReplicas: 3, messageQueue: "woodpecker", queryNodeReplicas: 3, dataNodeReplicas: 2, proxyReplicas: 2, etcdStorageGi: 20 }, environment: "prod", region: "us-east-1", bucketName: "b", roleArn: "r" }) as any;
+    expect(v.woodpecker.enabled).toBe(true);
+    expect(v.streaming.woodpecker.embedded).toBe(true);
+    expect(v.pulsarv3.enabled).toBe(false);
+    expect(v.mixCoordinator.activeStandby.enabled).toBe(true);
+    expect(v.etcd.persistence).toEqual({ enabled: true, storageClass: "gp3", size: "20Gi" });
+  });
+});
+
+describe("safety service", () => {
+  it.each(STACKS)("%s: a pinned image, /health and /ready probes, a CPU HPA, a PDB and a ServiceMonitor; non-root, read-only rootfs", async (name) => {
+    const r = await stack(name);
+    const d = deployments(r, "safety")[0]!;
+    const c = container(d);
+    expect(c.image).toMatch(/^123456789012\.dkr\.ecr\.us-east-1\.amazonaws\.com\/llm-platform-[a-z]+\/safety@sha256:[0-9a-f]{64}$/);
+    expect(c.livenessProbe.httpGet.path).toBe("/health");
+    expect(c.readinessProbe.httpGet.path).toBe("/ready");
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    expect(d.inputs.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
+    expect(c.env.find((e: any) => e.name === "AZURE_CONTENT_SAFETY_KEY").valueFrom.secretKeyRef).toEqual({ name: "azure-content-safety", key: "key" });
+    const hpa = one(r, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+    expect(hpa.inputs.spec).toMatchObject({ minReplicas: r.config.safety.replicas.min, maxReplicas: r.config.safety.replicas.max });
+    expect(hpa.inputs.spec.metrics[0].resource).toEqual({ name: "cpu", target: { type: "Utilization", averageUtilization: r.config.safety.targetCpuUtilization } });
+    const image = one(r, "docker-build:index:Image");
+    expect(image.inputs.tags[0]).toMatch(new RegExp(`:${contextHash()}$`));
+    expect(one(r, "aws:ecr/repository:Repository").inputs).toMatchObject({ imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+  });
+
+  it.each(STACKS)("%s: the rendered config file is valid for the service's own schema, and holds no secret", async (name) => {
+    const r = await stack(name);
+    const cm = ofType(r, "kubernetes:core/v1:ConfigMap").find((x) => x.inputs.metadata.name === "safety-config")!;
+    const file = parseYaml(cm.inputs.data["config.yaml"]);
+    expect(file).toEqual(safetyServiceConfig(r.config.safety));
+    const { configSchema } = await import("../services/safety/src/config");
+    const parsed = configSchema.safeParse(file);
+    expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
+    expect(file.failureMode).toBe(r.config.safety.failureMode);
+    expect(JSON.stringify(file)).not.toMatch(/key"?\s*:/i);
+  });
+});
+
+describe.each(STACKS)("every image in %s", (name) => {
+  it("is pinned by tag or digest, never latest", async () => {
+    const r = await stack(name);
+    const images = kubernetesObjects(r.resources).flatMap((o: any) => {
+      const pod = o.spec?.template?.spec ?? o.spec?.jobTemplate?.spec?.template?.spec;
+      return pod?.containers ? [...(pod.initContainers ?? []), ...pod.containers].map((c: any) => String(c.image)) : [];
+    });
+    expect(images.length).toBeGreaterThan(3);
+    for (const i of images) {
+      expect(i).toMatch(/(:[\w][\w.-]*|@sha256:[0-9a-f]{64})$/);
+      expect(i).not.toMatch(/:latest$/);
+    }
+  });
+});
