@@ -9,9 +9,14 @@
  * - Karpenter NodePools: baseline 0 (Karpenter launches on demand), maximum at the pool's
  *   `limits`: for each limited resource r, limit_r x the highest price per unit of r among the
  *   types the pool may launch; the lowest of those bounds is a true upper bound.
- * - NAT gateways, public IPv4 addresses, KMS keys, gp3 volumes, S3 storage as registered.
+ * - NAT gateways, public IPv4 addresses, KMS keys as registered.
+ * - Block storage at its provisioned size: EBS volumes, PersistentVolumeClaims and StatefulSet
+ *   volumeClaimTemplates (x replicas), at the gp3 price.
  *
- * Usage-priced items (data processed, log ingestion, requests) are listed as not priced.
+ * Usage-priced items (data processed, log ingestion, requests, S3 storage) are listed as not
+ * priced. Compute that cannot be bounded (a node group with types outside the catalog, a
+ * NodePool without limits) is listed in `unbounded`: the maximum is then not a true maximum, and
+ * the budget policy fails.
  */
 import { HOURS_PER_MONTH, INSTANCE_TYPES, SERVICE_PRICES, type InstanceType } from "../catalog/instances";
 
@@ -39,6 +44,8 @@ export interface CostEstimate {
   readonly maxMonthlyUsd: number;
   readonly assumptions: readonly string[];
   readonly notPriced: readonly string[];
+  /** Compute capacity with no upper bound in the model (also listed in notPriced). */
+  readonly unbounded: readonly string[];
 }
 
 export interface CostOptions {
@@ -154,6 +161,36 @@ export function nodePoolLine(r: CostResource, opts: CostOptions): CostLine | { u
   };
 }
 
+/** Resource types the catalog has no price for: listed as not priced, so the gap is visible. */
+const UNPRICED_TYPES: Readonly<Record<string, string>> = {
+  "aws:rds/instance:Instance": "RDS instances (no price in infra/catalog/instances.ts)",
+  "aws:rds/cluster:Cluster": "RDS clusters (no price in infra/catalog/instances.ts)",
+  "aws:rds/clusterInstance:ClusterInstance": "RDS cluster instances (no price in infra/catalog/instances.ts)",
+  "aws:elasticache/replicationGroup:ReplicationGroup": "ElastiCache replication groups (no price in infra/catalog/instances.ts)",
+  "aws:elasticache/cluster:Cluster": "ElastiCache clusters (no price in infra/catalog/instances.ts)",
+  "aws:lb/loadBalancer:LoadBalancer": "load balancers, hourly and LCU (no price in infra/catalog/instances.ts)",
+  "aws:alb/loadBalancer:LoadBalancer": "load balancers, hourly and LCU (no price in infra/catalog/instances.ts)",
+  "aws:wafv2/webAcl:WebAcl": "WAF web ACLs and requests (no price in infra/catalog/instances.ts)",
+  "aws:s3/bucket:Bucket": "S3 storage and requests, by volume",
+  "aws:s3/bucketV2:BucketV2": "S3 storage and requests, by volume",
+  "aws:ecr/repository:Repository": "ECR image storage, by volume",
+  "aws:secretsmanager/secret:Secret": "Secrets Manager secrets (no price in infra/catalog/instances.ts)",
+};
+
+const GIB = 1024 ** 3;
+
+/** A storage line at the gp3 price for `gib` GiB (the catalog's only block-storage price). */
+function storageLine(r: CostResource, item: string, gib: number, count = 1): CostLine {
+  const p = SERVICE_PRICES.ebsGp3GbMonthUsd.value;
+  return fixed("storage", item, r, gib * count * p, `${count > 1 ? `${count} x ` : ""}${gib} GiB x gp3 $${p}/GB-month`);
+}
+
+/** PersistentVolumeClaim or StatefulSet volumeClaimTemplate: spec.resources.requests.storage. */
+function claimGiB(claim: unknown): number | undefined {
+  const q = parseQuantity(get(claim, "spec", "resources", "requests", "storage"));
+  return q === undefined ? undefined : q / GIB;
+}
+
 function fixed(category: CostLine["category"], item: string, r: CostResource, monthlyUsd: number, basis: string): CostLine {
   return { category, item: `${item} (${r.name})`, resource: r.name, baselineMonthlyUsd: monthlyUsd, maxMonthlyUsd: monthlyUsd, basis };
 }
@@ -161,6 +198,7 @@ function fixed(category: CostLine["category"], item: string, r: CostResource, mo
 export function estimateCost(resources: readonly CostResource[], opts: CostOptions): CostEstimate {
   const lines: CostLine[] = [];
   const notPriced = new Set<string>();
+  const unbounded = new Set<string>();
   // Under the CLI both a component and its children are visible; count each thing once.
   const hasAwsEks = resources.some((r) => r.type === "aws:eks/cluster:Cluster");
   const hasAwsNodeGroups = resources.some((r) => r.type === "aws:eks/nodeGroup:NodeGroup");
@@ -177,14 +215,41 @@ export function estimateCost(resources: readonly CostResource[], opts: CostOptio
       case "aws:eks/nodeGroup:NodeGroup": {
         if (r.type === "eks:index:ManagedNodeGroup" && hasAwsNodeGroups) break;
         const l = nodeGroupLine(r, opts);
-        if ("unpriced" in l) notPriced.add(l.unpriced);
-        else lines.push(l);
+        if ("unpriced" in l) {
+          notPriced.add(l.unpriced);
+          unbounded.add(l.unpriced);
+        } else lines.push(l);
         break;
       }
       case "kubernetes:karpenter.sh/v1:NodePool": {
         const l = nodePoolLine(r, opts);
-        if ("unpriced" in l) notPriced.add(l.unpriced);
-        else lines.push(l);
+        if ("unpriced" in l) {
+          notPriced.add(l.unpriced);
+          unbounded.add(l.unpriced);
+        } else lines.push(l);
+        break;
+      }
+      case "aws:ebs/volume:Volume": {
+        const size = typeof r.inputs.size === "number" ? r.inputs.size : undefined;
+        if (size === undefined) notPriced.add(`EBS volume ${r.name}: no size (sized from a snapshot)`);
+        else lines.push(storageLine(r, `EBS volume (${typeof r.inputs.type === "string" ? r.inputs.type : "gp3"})`, size));
+        break;
+      }
+      case "kubernetes:core/v1:PersistentVolumeClaim": {
+        const gib = claimGiB(r.inputs);
+        if (gib === undefined) notPriced.add(`PersistentVolumeClaim ${r.name}: no storage request`);
+        else lines.push(storageLine(r, "PersistentVolumeClaim", gib));
+        break;
+      }
+      case "kubernetes:apps/v1:StatefulSet": {
+        const replicas = typeof get(r.inputs, "spec", "replicas") === "number" ? (get(r.inputs, "spec", "replicas") as number) : 1;
+        const templates = get(r.inputs, "spec", "volumeClaimTemplates");
+        for (const t of Array.isArray(templates) ? (templates as unknown[]) : []) {
+          const gib = claimGiB(t);
+          const claim = (get(t, "metadata", "name") as string | undefined) ?? "data";
+          if (gib === undefined) notPriced.add(`StatefulSet ${r.name} volumeClaimTemplate ${claim}: no storage request`);
+          else lines.push(storageLine(r, `StatefulSet volumes ${claim}`, gib, replicas));
+        }
         break;
       }
       case "aws:ec2/natGateway:NatGateway":
@@ -207,6 +272,7 @@ export function estimateCost(resources: readonly CostResource[], opts: CostOptio
         notPriced.add("SQS requests ($0.40 per million), by volume");
         break;
       default:
+        if (UNPRICED_TYPES[r.type]) notPriced.add(UNPRICED_TYPES[r.type]!);
         break;
     }
   }
@@ -223,5 +289,6 @@ export function estimateCost(resources: readonly CostResource[], opts: CostOptio
       "Baseline = node groups at their desired size and Karpenter at zero; maximum = node groups at max size and every NodePool at its limits.",
     ],
     notPriced: [...notPriced].sort(),
+    unbounded: [...unbounded].sort(),
   };
 }

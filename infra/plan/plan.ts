@@ -1,12 +1,14 @@
 /**
  * The offline plan: runs the real program for a stack on the mock runtime, then writes the
- * inventory, manifests and cost estimate. Exit codes: 0 clean, 2 invalid config, 1 mandatory
- * policy violations.
+ * inventory, manifests, cost estimate and the policy pack's verdicts. Exit codes: 0 clean,
+ * 2 invalid config (stack or policy config), 1 mandatory policy violations.
  */
 import * as path from "node:path";
 import { ConfigError } from "../config";
 import { estimateCost } from "./cost";
 import { runStack, type RawStackConfig, type RunResult } from "./harness";
+import { policies } from "../../policies/policies";
+import { PolicyConfigError, policyConfigFile as policyConfigFileOf, readPolicyConfig, resolvePolicyConfig, runPolicies, type PolicyPackConfig } from "./policies";
 import { helmReleases, kubernetesObjects, notVisible, summary, writePlan, type PlanDocument } from "./render";
 
 export interface PlanResult {
@@ -17,9 +19,29 @@ export interface PlanResult {
   readonly run?: RunResult;
 }
 
-export const DEFAULT_OUT_DIR = path.resolve(__dirname, "..", "..", "out");
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+export const DEFAULT_OUT_DIR = path.join(REPO_ROOT, "out");
 
-export async function plan(stack: string, opts: { raw?: RawStackConfig; outDir?: string } = {}): Promise<PlanResult> {
+export interface PlanOptions {
+  /** Overrides the stack file's config map (deliberately broken configs in tests). */
+  readonly raw?: RawStackConfig;
+  readonly outDir?: string;
+  /** Overrides policies/config/<stack>.json. */
+  readonly policyConfig?: PolicyPackConfig;
+}
+
+export async function plan(stack: string, opts: PlanOptions = {}): Promise<PlanResult> {
+  // The policy config first: it is cheap to check, and an invalid one should not wait for a run.
+  let policyConfig: PolicyPackConfig;
+  const policyConfigFile = opts.policyConfig ? "(policy config given)" : path.relative(REPO_ROOT, policyConfigFileOf(stack));
+  try {
+    policyConfig = opts.policyConfig ?? readPolicyConfig(stack);
+    resolvePolicyConfig(policyConfig, policies, policyConfigFile);
+  } catch (e) {
+    if (e instanceof PolicyConfigError) return { exitCode: 2, text: e.message };
+    throw e;
+  }
+
   let run;
   try {
     run = await runStack(stack, opts.raw);
@@ -29,6 +51,7 @@ export async function plan(stack: string, opts: { raw?: RawStackConfig; outDir?:
   }
   const { config, resources, outputs } = run;
   const cost = estimateCost(resources, { spotDiscount: config?.budget.spotDiscount ?? 0 });
+  const policyRun = await runPolicies(resources, policyConfig, { configFile: policyConfigFile });
   const doc: PlanDocument = {
     stack,
     ...(config ? { environment: config.environment, region: config.region } : {}),
@@ -40,10 +63,17 @@ export async function plan(stack: string, opts: { raw?: RawStackConfig; outDir?:
     },
     notVisible: notVisible(resources),
     cost: { ...cost, ...(config ? { budgetMonthlyUsd: config.budget.monthlyUsd } : {}) },
-    policies: [],
+    policies: policyRun.verdicts,
+    policyRun: {
+      pack: policyRun.pack,
+      ...(policyRun.configFile ? { configFile: policyRun.configFile } : {}),
+      policies: policyRun.policies,
+      notCheckedOffline: policyRun.blindSpots,
+    },
     outputs,
     resources,
   };
   const written = writePlan(opts.outDir ?? DEFAULT_OUT_DIR, doc);
-  return { exitCode: 0, text: summary(doc, config, written), doc, run };
+  const mandatory = policyRun.verdicts.some((v) => v.enforcementLevel === "mandatory");
+  return { exitCode: mandatory ? 1 : 0, text: summary(doc, config, written), doc, run };
 }

@@ -8,6 +8,7 @@ import { stringify } from "yaml";
 import type { PlatformConfig } from "../config";
 import type { CostEstimate } from "./cost";
 import type { RecordedResource } from "./harness";
+import type { PolicyVerdict } from "./policies";
 
 export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
 
@@ -87,7 +88,15 @@ export interface PlanDocument {
   readonly summary: { readonly resources: number; readonly kubernetesObjects: number; readonly helmReleases: number; readonly remoteComponents: number };
   readonly notVisible: readonly { resource: string; type: string; hidden: string }[];
   readonly cost: CostEstimate & { readonly budgetMonthlyUsd?: number };
-  readonly policies: readonly unknown[];
+  /** The policy pack's verdicts (violations), mandatory and advisory. */
+  readonly policies: readonly PolicyVerdict[];
+  readonly policyRun: {
+    readonly pack: string;
+    readonly configFile?: string;
+    readonly policies: readonly { readonly name: string; readonly enforcementLevel: string }[];
+    /** Checks the offline plan cannot make (remote components hide their children). */
+    readonly notCheckedOffline: readonly string[];
+  };
   readonly outputs: Record<string, unknown>;
   readonly resources: readonly RecordedResource[];
 }
@@ -168,6 +177,40 @@ export function summary(doc: PlanDocument, config: PlatformConfig | undefined, w
   out.push(`  Spot assumption: ${Math.round((config?.budget.spotDiscount ?? 0) * 100)}% off on-demand (budget.spotDiscount) - an assumption, not a quote.`);
   if (doc.cost.notPriced.length > 0) out.push(`  Not priced: ${doc.cost.notPriced.join("; ")}`);
   out.push("");
+  out.push(...policySummary(doc));
+  out.push("");
   out.push(`Wrote ${path.relative(process.cwd(), written.planFile)} and ${written.manifestFiles.length} manifests under ${path.relative(process.cwd(), path.dirname(written.planFile))}/manifests/`);
   return out.join("\n");
+}
+
+/** "<name> (<Kind>)" for a verdict's resource, "(stack)" for a stack-wide verdict. */
+function verdictSubject(v: PolicyVerdict): string {
+  return v.resource ? `${v.resource.name} (${v.resource.type.split(":").pop() ?? v.resource.type})` : "(stack)";
+}
+
+/** The policy section of the summary: every verdict, grouped by policy, mandatory first, then the counts. */
+export function policySummary(doc: PlanDocument): string[] {
+  const out: string[] = [];
+  const run = doc.policyRun;
+  const mandatory = doc.policies.filter((v) => v.enforcementLevel === "mandatory").length;
+  const advisory = doc.policies.length - mandatory;
+  out.push(`Policy verdicts: ${run.pack}, ${run.policies.length} policies${run.configFile ? ` with ${run.configFile}` : ""}`);
+  const order = (v: PolicyVerdict) => (v.enforcementLevel === "mandatory" ? 0 : 1);
+  const sorted = [...doc.policies].sort((a, b) => order(a) - order(b) || a.policy.localeCompare(b.policy));
+  let last = "";
+  for (const v of sorted) {
+    if (v.policy !== last && last !== "") out.push("");
+    last = v.policy;
+    out.push(`  [${v.enforcementLevel}] ${v.policy}: ${verdictSubject(v)} - ${v.message}`);
+  }
+  if (sorted.length === 0) out.push("  no violations");
+  if (run.notCheckedOffline.length > 0) {
+    out.push("");
+    out.push("  Not checked offline (`pulumi preview --policy-pack policies` sees the children of remote components):");
+    for (const n of run.notCheckedOffline) out.push(`    - ${n}`);
+  }
+  out.push(
+    `  ${mandatory} mandatory, ${advisory} advisory violation${advisory === 1 ? "" : "s"}${mandatory > 0 ? " - the plan fails (exit 1)" : ""}`,
+  );
+  return out;
 }

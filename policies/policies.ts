@@ -1,0 +1,16 @@
+/**
+ * The guardrails, as a list: policies/index.ts serves them as a CrossGuard pack under the Pulumi
+ * CLI, and the offline plan (infra/plan/policies.ts) and the tests run the same objects
+ * in-process. Nothing here starts the policy server.
+ */
+import type { EnforcementLevel, Policies } from "@pulumi/policy";
+import { costPolicies } from "./cost";
+import { reliabilityPolicies } from "./reliability";
+import { securityPolicies } from "./security";
+
+export const PACK_NAME = "llm-platform-guardrails";
+
+/** The pack's default enforcement level; every policy sets its own. */
+export const PACK_ENFORCEMENT_LEVEL: EnforcementLevel = "advisory";
+
+export const policies: Policies = [...costPolicies, ...securityPolicies, ...reliabilityPolicies];
