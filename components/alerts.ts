@@ -186,7 +186,19 @@ export function alertRuleGroups(i: AlertInputs): RuleGroup[] {
     ),
   ];
 
+  const gateway: AlertRule[] = [
+    rule(
+      "GatewayHighErrorRate",
+      `sum(rate(${M.litellm.proxyFailedRequests}[5m])) / sum(rate(${M.litellm.proxyRequests}[5m])) > 0.01`,
+      "10m",
+      "critical",
+      "{{ $value | humanizePercentage }} of gateway requests fail",
+      "More than 1% of requests to the LiteLLM gateway have failed for 10 minutes. Includes blocked guardrail calls when the safety service is unreachable (fail closed).",
+    ),
+  ];
+
   return [
+    { name: "llm-gateway", rules: gateway },
     { name: "llm-inference", rules: inference },
     { name: "llm-slo", rules: slo },
     { name: "gpu", rules: gpu },

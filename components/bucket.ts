@@ -6,18 +6,21 @@
  */
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import { policyDocument, type PolicyDocument } from "./iam";
+import { policyDocument, type PolicyDocument, type PolicyStatement } from "./iam";
 
-/** Deny any request that is not over TLS. */
-export function tlsOnlyBucketPolicy(bucketArn: string): PolicyDocument {
-  return policyDocument({
-    Sid: "DenyInsecureTransport",
-    Effect: "Deny",
-    Principal: { AWS: "*" },
-    Action: "s3:*",
-    Resource: [bucketArn, `${bucketArn}/*`],
-    Condition: { Bool: { "aws:SecureTransport": "false" } },
-  });
+/** Deny any request that is not over TLS, plus the bucket's own grants. */
+export function tlsOnlyBucketPolicy(bucketArn: string, extra: readonly PolicyStatement[] = []): PolicyDocument {
+  return policyDocument(
+    {
+      Sid: "DenyInsecureTransport",
+      Effect: "Deny",
+      Principal: { AWS: "*" },
+      Action: "s3:*",
+      Resource: [bucketArn, `${bucketArn}/*`],
+      Condition: { Bool: { "aws:SecureTransport": "false" } },
+    },
+    ...extra,
+  );
 }
 
 export interface PrivateBucketArgs {
@@ -25,6 +28,10 @@ export interface PrivateBucketArgs {
   readonly versioning: boolean;
   /** Days after which noncurrent versions expire (with versioning). */
   readonly noncurrentVersionDays?: number;
+  /** Days after which objects expire (logs). */
+  readonly expirationDays?: number;
+  /** More bucket-policy statements (e.g. log delivery), given the bucket ARN. */
+  readonly extraStatements?: pulumi.Input<readonly PolicyStatement[]> | ((bucketArn: string) => pulumi.Input<readonly PolicyStatement[]>);
 }
 
 export class PrivateBucket extends pulumi.ComponentResource {
@@ -40,7 +47,11 @@ export class PrivateBucket extends pulumi.ComponentResource {
     new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-sse`, { bucket: b, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }] }, child);
     new aws.s3.BucketPublicAccessBlock(`${name}-pab`, { bucket: b, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, child);
     new aws.s3.BucketOwnershipControls(`${name}-ownership`, { bucket: b, rule: { objectOwnership: "BucketOwnerEnforced" } }, child);
-    new aws.s3.BucketPolicy(`${name}-tls-only`, { bucket: b, policy: this.bucket.arn.apply((arn) => JSON.stringify(tlsOnlyBucketPolicy(arn))) }, child);
+    const extra = args.extraStatements;
+    const policy = this.bucket.arn.apply((arn) =>
+      pulumi.output(typeof extra === "function" ? extra(arn) : (extra ?? [])).apply((stmts) => JSON.stringify(tlsOnlyBucketPolicy(arn, stmts as PolicyStatement[]))),
+    );
+    new aws.s3.BucketPolicy(`${name}-tls-only`, { bucket: b, policy }, child);
     if (args.versioning) {
       new aws.s3.BucketVersioning(`${name}-versioning`, { bucket: b, versioningConfiguration: { status: "Enabled" } }, child);
     }
@@ -51,6 +62,7 @@ export class PrivateBucket extends pulumi.ComponentResource {
         rules: [
           { id: "abort-incomplete-uploads", status: "Enabled", filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
           ...(args.versioning ? [{ id: "expire-noncurrent", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: args.noncurrentVersionDays ?? 30 } }] : []),
+          ...(args.expirationDays ? [{ id: "expire", status: "Enabled", filter: {}, expiration: { days: args.expirationDays } }] : []),
         ],
       },
       child,

@@ -181,4 +181,32 @@ export function retrievalDashboard(): Dashboard {
   );
 }
 
-export const DASHBOARDS: readonly (() => Dashboard)[] = [inferenceDashboard, gpuFleetDashboard, retrievalDashboard];
+export function gatewayDashboard(): Dashboard {
+  const sel = 'requested_model=~"$model"';
+  const L = M.litellm;
+  return dashboard(
+    "llm-gateway",
+    "LLM gateway (LiteLLM): requests, latency and spend",
+    [variable("model", `label_values(${L.proxyRequests}, requested_model)`, "Model")],
+    layout([
+      { title: "Requests per second by model", unit: "reqps", targets: [{ expr: `sum by (requested_model) (rate(${L.proxyRequests}{${sel}}[$__rate_interval]))`, legendFormat: "{{requested_model}}" }] },
+      { title: "Failed requests by model", unit: "reqps", targets: [{ expr: `sum by (requested_model) (rate(${L.proxyFailedRequests}{${sel}}[$__rate_interval]))`, legendFormat: "{{requested_model}}" }] },
+      { title: "Requests per second by key", unit: "reqps", targets: [{ expr: `sum by (api_key_alias) (rate(${L.proxyRequests}{${sel}}[$__rate_interval]))`, legendFormat: "{{api_key_alias}}" }] },
+      { title: "Requests per second by team", unit: "reqps", targets: [{ expr: `sum by (team_alias) (rate(${L.proxyRequests}{${sel}}[$__rate_interval]))`, legendFormat: "{{team_alias}}" }] },
+      { title: "End-to-end latency (gateway)", unit: "s", targets: quantiles(L.requestLatency, "model", 'model=~"$model"') },
+      { title: "Spend per hour by key", unit: "currencyUSD", targets: [{ expr: `sum by (api_key_alias) (increase(${L.spend}[1h]))`, legendFormat: "{{api_key_alias}}" }] },
+      { title: "Spend per hour by team", unit: "currencyUSD", targets: [{ expr: `sum by (team_alias) (increase(${L.spend}[1h]))`, legendFormat: "{{team_alias}}" }] },
+      { title: "Spend per hour by model", unit: "currencyUSD", targets: [{ expr: `sum by (model) (increase(${L.spend}[1h]))`, legendFormat: "{{model}}" }] },
+      {
+        title: "Tokens per second by team",
+        unit: "short",
+        targets: [
+          { expr: `sum by (team_alias) (rate(${L.inputTokens}[$__rate_interval]))`, legendFormat: "{{team_alias}} in" },
+          { expr: `sum by (team_alias) (rate(${L.outputTokens}[$__rate_interval]))`, legendFormat: "{{team_alias}} out" },
+        ],
+      },
+    ]),
+  );
+}
+
+export const DASHBOARDS: readonly (() => Dashboard)[] = [inferenceDashboard, gpuFleetDashboard, retrievalDashboard, gatewayDashboard];

@@ -50,6 +50,8 @@ export interface ModelServerSpec {
   readonly prometheusUrl: string;
   readonly otlpEndpoint?: string;
   readonly istio: boolean;
+  /** The gateway counts requests per model: the signal that wakes a model scaled to zero. */
+  readonly gatewayDemand?: boolean;
 }
 
 export function deploymentName(key: string): string {
@@ -311,6 +313,23 @@ export function modelScaledObject(s: ModelServerSpec): IScaledObject {
             activationThreshold: "1",
           },
         },
+        // At zero replicas vLLM reports nothing; the gateway's request counter for the model does.
+        // The high threshold keeps this trigger to waking the model, the two above size it.
+        ...(s.gatewayDemand && s.cfg.replicas.min === 0
+          ? [
+              {
+                type: "prometheus",
+                name: "gateway-demand",
+                metricType: "AverageValue" as const,
+                metadata: {
+                  serverAddress: s.prometheusUrl,
+                  query: `sum(rate(${M.litellm.proxyRequests}{requested_model="${s.key}"}[2m]))`,
+                  threshold: "1000",
+                  activationThreshold: "0",
+                },
+              },
+            ]
+          : []),
       ],
     },
   };

@@ -57,7 +57,7 @@ export const WORKLOAD = {
 } as const;
 
 /** Ports the serving workloads listen on. */
-export const PORTS = { vllm: 8000, tei: 80, milvus: 19530, safety: 8080, prometheus: 9090, jaegerQuery: 16686, otlpGrpc: 4317, otlpHttp: 4318, vault: 8200 } as const;
+export const PORTS = { vllm: 8000, tei: 80, milvus: 19530, safety: 8080, gateway: 4000, postgres: 5432, redis: 6379, prometheus: 9090, jaegerQuery: 16686, otlpGrpc: 4317, otlpHttp: 4318, vault: 8200 } as const;
 
 /** EKS picks the service CIDR from the VPC range: 172.20.0.0/16 inside 10.0.0.0/8, else 10.100.0.0/16. */
 export function serviceCidr(vpcCidr: string): string {
@@ -100,6 +100,8 @@ export function platformFlows(i: FlowInputs): Flow[] {
     { name: "alertmanager-to-receivers", from: { namespace: ns("monitoring"), pods: WORKLOAD.alertmanager }, to: anywhere, ports: tcp(443), why: "Alertmanager notifies Slack/PagerDuty" },
     { name: "gateway-to-inference", from: { namespace: ns("gateway"), pods: WORKLOAD.gateway }, to: { namespace: ns("inference"), pods: WORKLOAD.modelServer }, ports: tcp(PORTS.vllm), why: "the gateway routes completions" },
     { name: "gateway-to-embeddings", from: { namespace: ns("gateway"), pods: WORKLOAD.gateway }, to: { namespace: ns("embeddings") }, ports: tcp(PORTS.tei), why: "the gateway routes embeddings and rerank" },
+    { name: "alb-to-gateway", from: { cidrs: [i.vpcCidr] }, to: { namespace: ns("gateway"), pods: WORKLOAD.gateway }, ports: tcp(PORTS.gateway), why: "the ALB reaches LiteLLM pods directly (IP targets)" },
+    { name: "gateway-to-datastores", from: { namespace: ns("gateway") }, to: { cidrs: [i.vpcCidr] }, ports: tcp(PORTS.postgres, PORTS.redis), why: "LiteLLM (and its migration Job) reach RDS and ElastiCache in the private subnets" },
     { name: "gateway-to-safety", from: { namespace: ns("gateway"), pods: WORKLOAD.gateway }, to: { namespace: ns("safety"), pods: WORKLOAD.safety }, ports: tcp(PORTS.safety), why: "guardrail calls" },
     { name: "inference-to-embeddings", from: { namespace: ns("inference") }, to: { namespace: ns("embeddings") }, ports: tcp(PORTS.tei), why: "retrieval: embed and rerank" },
     { name: "inference-to-vectordb", from: { namespace: ns("inference") }, to: { namespace: ns("vectordb"), pods: WORKLOAD.vectorDb }, ports: tcp(PORTS.milvus), why: "retrieval: vector search" },

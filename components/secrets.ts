@@ -42,14 +42,29 @@ export function parseVaultRef(ref: string): VaultRef {
   return { path: ref.slice(0, i), property: ref.slice(i + 1) };
 }
 
-/** The credentials the platform generates, by consumer, with their KV path suffix and keys. */
+/** A generated key: a fixed value, or random (40 alphanumerics) with an optional prefix. */
+export type GeneratedKey = { readonly fixed: string } | { readonly random: true; readonly prefix?: string };
+
+/**
+ * The credentials the platform generates, by consumer, with their KV path suffix and keys.
+ * `edge` ones exist only when the edge (gateway, PostgreSQL, Redis) is enabled.
+ */
 export const GENERATED = {
-  milvus: { path: "generated/milvus", keys: { username: "root", password: undefined } },
-  grafana: { path: "generated/grafana", keys: { "admin-user": "admin", "admin-password": undefined } },
-  vllm: { path: "generated/vllm", keys: { "api-key": undefined } },
-} as const satisfies Record<string, { path: string; keys: Record<string, string | undefined> }>;
+  milvus: { path: "generated/milvus", edge: false, keys: { username: { fixed: "root" }, password: { random: true } } },
+  grafana: { path: "generated/grafana", edge: false, keys: { "admin-user": { fixed: "admin" }, "admin-password": { random: true } } },
+  vllm: { path: "generated/vllm", edge: false, keys: { "api-key": { random: true } } },
+  // LiteLLM requires master keys to start with "sk-"; the salt key encrypts provider credentials in its database.
+  litellm: { path: "generated/litellm", edge: true, keys: { "master-key": { random: true, prefix: "sk-" }, "salt-key": { random: true } } },
+  postgres: { path: "generated/postgres", edge: true, keys: { username: { fixed: "litellm" }, password: { random: true } } },
+  redis: { path: "generated/redis", edge: true, keys: { "auth-token": { random: true } } },
+} as const satisfies Record<string, { path: string; edge: boolean; keys: Record<string, GeneratedKey> }>;
 
 export type GeneratedName = keyof typeof GENERATED;
+
+/** The generated credentials a stack has. */
+export function generatedNames(edge: boolean): GeneratedName[] {
+  return (Object.keys(GENERATED) as GeneratedName[]).filter((n) => edge || !GENERATED[n].edge);
+}
 
 /** Where a generated credential lives in Vault. */
 export function generatedRef(pathPrefix: string, name: GeneratedName, key: string): VaultRef {
@@ -150,7 +165,7 @@ export function esoValues(replicas: number): Record<string, unknown> {
 }
 
 export interface SecretsArgs {
-  readonly config: Pick<PlatformConfig, "vault" | "observability" | "environment">;
+  readonly config: Pick<PlatformConfig, "vault" | "observability" | "environment" | "edge">;
   readonly clusterName: string;
   readonly clusterEndpoint: pulumi.Input<string>;
   /** Base64 CA data, as EKS reports it. */
@@ -164,6 +179,11 @@ export class Secrets extends pulumi.ComponentResource {
   public readonly store: k8s.apiextensions.CustomResource;
   /** Path prefix of this stack's secrets in the KV mount. */
   public readonly pathPrefix: string;
+  /**
+   * The generated values (secret outputs), for the few AWS APIs that take a credential at
+   * creation (RDS master password, ElastiCache AUTH token). Pods never get these: they read Vault.
+   */
+  public readonly generatedValues: Readonly<Partial<Record<GeneratedName, Readonly<Record<string, pulumi.Output<string>>>>>>;
 
   constructor(name: string, args: SecretsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llm-platform:secrets:Secrets", name, {}, opts);
@@ -203,17 +223,26 @@ export class Secrets extends pulumi.ComponentResource {
     );
 
     // Generated credentials: random values written to KV v2, marked secret end to end.
-    for (const [gen, spec] of Object.entries(GENERATED) as [GeneratedName, (typeof GENERATED)[GeneratedName]][]) {
-      const data: Record<string, pulumi.Input<string>> = {};
-      for (const [key, fixed] of Object.entries(spec.keys) as [string, string | undefined][]) {
-        data[key] = fixed ?? new random.RandomPassword(`${name}-${gen}-${key}`, { length: 40, special: false }, child).result;
+    const values: Partial<Record<GeneratedName, Record<string, pulumi.Output<string>>>> = {};
+    for (const gen of generatedNames(args.config.edge.enabled)) {
+      const spec = GENERATED[gen];
+      const data: Record<string, pulumi.Output<string>> = {};
+      for (const [key, k] of Object.entries(spec.keys) as [string, GeneratedKey][]) {
+        if ("fixed" in k) data[key] = pulumi.output(k.fixed);
+        else {
+          const result = new random.RandomPassword(`${name}-${gen}-${key}`, { length: 40, special: false }, child).result;
+          data[key] = k.prefix ? pulumi.secret(pulumi.interpolate`${k.prefix}${result}`) : result;
+        }
       }
+      values[gen] = data;
       new vault.kv.SecretV2(
         `${name}-${gen}`,
         { mount: v.kvMount, name: `${v.pathPrefix}/${spec.path}`, dataJson: pulumi.secret(pulumi.output(data).apply((d) => JSON.stringify(d))) },
         vopts,
       );
     }
+
+    this.generatedValues = values;
 
     const k8sOpts = { parent: this, provider: args.k8sProvider };
     const replicas = args.config.environment === "prod" ? 2 : 1;

@@ -37,6 +37,8 @@ export interface ModelEndpoint {
 export class Serving extends pulumi.ComponentResource {
   public readonly models: Readonly<Partial<Record<LlmModelKey, ModelEndpoint>>>;
   public readonly embeddings: Readonly<Partial<Record<EncoderRole, string>>>;
+  /** The served model name of each encoder role (its catalog key). */
+  public readonly encoderModels: Readonly<Partial<Record<EncoderRole, string>>>;
   public readonly vectorDbEndpoint: string;
   public readonly weightsBucket: pulumi.Output<string>;
   public readonly safetyUrl?: string;
@@ -110,6 +112,7 @@ export class Serving extends pulumi.ComponentResource {
         prometheusUrl: args.prometheusUrl,
         ...(args.otlpEndpoint && c.observability.tracing.vllmTraces ? { otlpEndpoint: args.otlpEndpoint } : {}),
         istio: c.networkSecurity.istio.enabled,
+        gatewayDemand: c.edge.enabled,
       };
       const sync = weights.syncJobs[key];
       const server = new ModelServer(
@@ -141,6 +144,7 @@ export class Serving extends pulumi.ComponentResource {
       });
     const embeddings = new Embeddings(`${name}-embeddings`, { specs, k8sProvider: args.k8sProvider, dependsOn: [ns.embeddings, hfEmbeddings, priority, ...args.platformReady] }, { parent: this });
     this.embeddings = embeddings.urls;
+    this.encoderModels = Object.fromEntries(specs.map((sp) => [sp.role, sp.model.key]));
 
     const vectorDb = new VectorDb(
       `${name}-vectordb`,

@@ -10,7 +10,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { gpuMemoryGiB, instanceType, isGpuFamily, INSTANCE_FAMILIES, type InstanceType } from "./catalog/instances";
+import { CACHE_NODE_TYPES, DB_INSTANCE_CLASSES, gpuMemoryGiB, instanceType, isGpuFamily, INSTANCE_FAMILIES, type InstanceType } from "./catalog/instances";
 import {
   EMBEDDING_MODEL_KEYS,
   LLM_MODEL_KEYS,
@@ -473,6 +473,10 @@ const edgeSchema = z
   .superRefine((e, ctx) => {
     if (e.enabled && !e.loadBalancer.certificateArn)
       ctx.addIssue({ code: "custom", path: ["loadBalancer", "certificateArn"], message: "required when edge.enabled is true (TLS terminates at the ALB)" });
+    if (!DB_INSTANCE_CLASSES.has(e.database.instanceClass))
+      ctx.addIssue({ code: "custom", path: ["database", "instanceClass"], message: `${e.database.instanceClass} is not in infra/catalog/instances.ts (DB_INSTANCE_CLASSES), so it cannot be priced; known: ${[...DB_INSTANCE_CLASSES.keys()].join(", ")}` });
+    if (!CACHE_NODE_TYPES.has(e.cache.nodeType))
+      ctx.addIssue({ code: "custom", path: ["cache", "nodeType"], message: `${e.cache.nodeType} is not in infra/catalog/instances.ts (CACHE_NODE_TYPES), so it cannot be priced; known: ${[...CACHE_NODE_TYPES.keys()].join(", ")}` });
     if (e.cache.automaticFailover && e.cache.replicasPerShard < 1)
       ctx.addIssue({ code: "custom", path: ["cache", "replicasPerShard"], message: "must be >= 1 when automaticFailover is true" });
   });

@@ -11,6 +11,7 @@ import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { Autoscaling } from "../components/autoscaling";
 import { Cluster } from "../components/cluster";
+import { Edge } from "../components/edge";
 import { GpuCapacity } from "../components/gpu-capacity";
 import { costTags } from "../components/labels";
 import { MonitoringCrds } from "../components/monitoring-crds";
@@ -21,6 +22,7 @@ import { Observability } from "../components/observability";
 import { Secrets } from "../components/secrets";
 import { Serving } from "../components/serving";
 import { Tracing } from "../components/tracing";
+import { MODELS } from "./catalog/models";
 import type { PlatformConfig } from "./config";
 
 export interface Platform {
@@ -38,6 +40,7 @@ export interface Platform {
   readonly autoscaling: Autoscaling;
   readonly networkSecurity: NetworkSecurity;
   readonly serving: Serving;
+  readonly edge?: Edge;
 }
 
 export function createPlatform(config: PlatformConfig): Platform {
@@ -126,6 +129,39 @@ export function createPlatform(config: PlatformConfig): Platform {
     withAws,
   );
 
+  // Edge: load balancer, LiteLLM gateway, its PostgreSQL and Redis.
+  let edge: Edge | undefined;
+  if (config.edge.enabled) {
+    const gen = secrets.generatedValues;
+    const route = (role: "embed" | "rerank") => {
+      const model = serving.encoderModels[role];
+      const url = serving.embeddings[role];
+      return model && url ? { [role === "embed" ? "embeddings" : "rerank"]: { name: model, url, upstream: MODELS[model as keyof typeof MODELS].hfRepo } } : {};
+    };
+    edge = new Edge(
+      "edge",
+      {
+        config,
+        tags,
+        vpcId: network.vpcId,
+        privateSubnetIds: network.privateSubnetIds,
+        clusterSecurityGroupId: cluster.eksManagedSecurityGroupId,
+        postgresCredentials: { username: gen.postgres!.username!, password: gen.postgres!.password! },
+        redisAuthToken: gen.redis!["auth-token"]!,
+        proxy: {
+          models: Object.entries(serving.models).map(([name, m]) => ({ name, url: m.url })),
+          ...route("embed"),
+          ...route("rerank"),
+          ...(serving.safetyUrl ? { safetyUrl: serving.safetyUrl } : {}),
+        },
+        k8sProvider,
+        secretStore: secrets.store,
+        dependsOn: [ns.gateway, monitoringCrds.release],
+      },
+      withAws,
+    );
+  }
+
   return {
     config,
     awsProvider,
@@ -141,5 +177,6 @@ export function createPlatform(config: PlatformConfig): Platform {
     autoscaling,
     networkSecurity,
     serving,
+    ...(edge ? { edge } : {}),
   };
 }

@@ -32,6 +32,12 @@ export interface StackOutputs {
   readonly karpenterInterruptionQueue: pulumi.Output<string>;
   readonly prometheusUrl: string;
   readonly otlpEndpoint?: string;
+  /** The gateway's ALB hostname (known after the load balancer controller creates it). */
+  readonly gatewayHostname?: pulumi.Output<string>;
+  /** The gateway inside the cluster. */
+  readonly gatewayServiceUrl?: string;
+  readonly postgresHost?: pulumi.Output<string>;
+  readonly redisHost?: pulumi.Output<string>;
 }
 
 export function program(): StackOutputs {
@@ -58,5 +64,8 @@ export function program(): StackOutputs {
     karpenterInterruptionQueue: p.gpuCapacity.karpenter.queueName,
     prometheusUrl: p.observability.prometheusUrl,
     ...(p.tracing ? { otlpEndpoint: p.tracing.otlpEndpoint } : {}),
+    ...(p.edge
+      ? { gatewayHostname: p.edge.gatewayHostname, gatewayServiceUrl: p.edge.gatewayServiceUrl, postgresHost: p.edge.postgresHost, redisHost: p.edge.redisHost }
+      : {}),
   };
 }

@@ -201,15 +201,30 @@ const SECRET_VALUES: readonly [RegExp, string][] = [
   [/^sk-[A-Za-z0-9_-]{20,}$/, "an API secret key"],
   [/^(xox[abprs]-|ghp_|github_pat_|glpat-)/, "an access token"],
   [/^https:\/\/hooks\.slack\.com\/services\//, "a Slack webhook URL"],
-  [/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i, "a URL with a password"],
+  // A password in the URL, unless it is a substitution such as $(DATABASE_PASSWORD).
+  [/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:(?!\$\(|\$\{)[^/\s@]+@/i, "a URL with a password"],
 ];
 
+/**
+ * Values that refer to a secret instead of holding one: LiteLLM-style `os.environ/NAME`, and
+ * `$(VAR)` / `${VAR}` substitutions that the container runtime or the app resolves.
+ */
+const REFERENCE_VALUE = /^(os\.environ\/[A-Za-z_][A-Za-z0-9_]*|\$\([A-Za-z_][A-Za-z0-9_]*\)|\$\{[A-Za-z_][A-Za-z0-9_]*\})$/;
+
+export function isSecretReference(v: string): boolean {
+  return REFERENCE_VALUE.test(v.trim());
+}
+
 export function secretValueKind(v: string): string | undefined {
+  if (isSecretReference(v)) return undefined;
   return SECRET_VALUES.find(([re]) => re.test(v.trim()))?.[1];
 }
 
 /** Helm value keys whose literal string value is a credential (existingSecret, *Name, *Key etc. hold names). */
 const SECRET_KEY = /(password|passwd|token|apikey|api_key|secretkey|secret_key|accesskey|access_key|clientsecret|client_secret|privatekey|private_key|webhookurl|webhook_url|routingkey|routing_key)$/i;
+
+/** Keys that name a Secret or a key inside one (e.g. masterkeySecretKey, existingSecret, passwordKey in a secretRef). */
+const SECRET_NAME_KEY = /^(existingSecret|.+Secret(Name|Key)|secretName|.+SecretRef)$/;
 
 function literalSecretsInValues(values: unknown): string[] {
   const found: string[] = [];
@@ -219,7 +234,7 @@ function literalSecretsInValues(values: unknown): string[] {
     const where = pathString(path);
     const kind = secretValueKind(node);
     if (kind) found.push(`${where} holds ${kind}`);
-    else if (SECRET_KEY.test(key) && !node.startsWith("$")) found.push(`${where} is a literal credential`);
+    else if (SECRET_KEY.test(key) && !SECRET_NAME_KEY.test(key) && !isSecretReference(node) && !node.startsWith("$")) found.push(`${where} is a literal credential`);
     else if (key === "value" && isRecord(parent) && typeof parent.name === "string" && SECRET_NAME.test(parent.name)) found.push(`${where} (env ${parent.name}) is a literal credential`);
   });
   return found;

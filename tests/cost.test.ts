@@ -107,3 +107,25 @@ describe("estimateCost", () => {
     expect(e.notPriced.join()).toContain("NAT gateway data processing");
   });
 });
+
+describe("edge lines", () => {
+  it("prices RDS by class and storage (Multi-AZ doubles both), ElastiCache per node, the ALB of an alb Ingress, and WAF per rule", () => {
+    const e = estimateCost(
+      [
+        { type: "aws:rds/instance:Instance", name: "db", inputs: { instanceClass: "db.r6g.large", multiAz: true, allocatedStorage: 100, maxAllocatedStorage: 400 } },
+        { type: "aws:elasticache/replicationGroup:ReplicationGroup", name: "redis", inputs: { nodeType: "cache.r7g.large", numCacheClusters: 3 } },
+        { type: "kubernetes:networking.k8s.io/v1:Ingress", name: "ing", inputs: { spec: { ingressClassName: "alb" } } },
+        { type: "kubernetes:networking.k8s.io/v1:Ingress", name: "nginx", inputs: { spec: { ingressClassName: "nginx" } } },
+        { type: "aws:wafv2/webAcl:WebAcl", name: "waf", inputs: { rules: [{}, {}, {}] } },
+      ],
+      opts,
+    );
+    const by = new Map(e.lines.map((l) => [l.resource, l]));
+    expect(by.get("db")!.baselineMonthlyUsd).toBeCloseTo(0.225 * 2 * 730 + 100 * 0.115 * 2, 2);
+    expect(by.get("db")!.maxMonthlyUsd).toBeCloseTo(0.225 * 2 * 730 + 400 * 0.115 * 2, 2);
+    expect(by.get("redis")!.maxMonthlyUsd).toBeCloseTo(0.219 * 3 * 730, 2);
+    expect(by.get("ing")!.maxMonthlyUsd).toBeCloseTo((0.0225 + 0.008) * 730, 2);
+    expect(by.has("nginx")).toBe(false);
+    expect(by.get("waf")!.maxMonthlyUsd).toBe(5 + 3);
+  });
+});

@@ -123,7 +123,7 @@ describe("dashboards", () => {
   it.each(STACKS)("%s: are provisioned as labelled ConfigMaps the Grafana sidecar picks up", async (name) => {
     const r = await stack(name);
     const cms = ofType(r, "kubernetes:core/v1:ConfigMap").filter((c) => c.inputs.metadata.labels?.grafana_dashboard === "1");
-    expect(cms.map((c) => c.inputs.metadata.name).sort()).toEqual(["dashboard-embeddings-vectordb", "dashboard-gpu-fleet", "dashboard-llm-inference"]);
+    expect(cms.map((c) => c.inputs.metadata.name).sort()).toEqual(["dashboard-embeddings-vectordb", "dashboard-gpu-fleet", "dashboard-llm-gateway", "dashboard-llm-inference"]);
     const values = releases(r).get("kube-prometheus-stack")!.values;
     expect(values.grafana.sidecar.dashboards).toEqual({ enabled: true, label: "grafana_dashboard", labelValue: "1", searchNamespace: "ALL" });
   });
@@ -180,12 +180,13 @@ describe("secrets", () => {
     it("writes generated credentials to KV v2 as secrets, and nowhere else", async () => {
       const r = await stack(name);
       const kv = ofType(r, "vault:kv/secretV2:SecretV2");
-      expect(kv.map((x) => x.inputs.name).sort()).toEqual(["generated/grafana", "generated/milvus", "generated/vllm"].map((p) => `${r.config.vault.pathPrefix}/${p}`));
+      const names = ["generated/grafana", "generated/milvus", "generated/vllm", ...(r.config.edge.enabled ? ["generated/litellm", "generated/postgres", "generated/redis"] : [])];
+      expect(kv.map((x) => x.inputs.name).sort()).toEqual(names.sort().map((p) => `${r.config.vault.pathPrefix}/${p}`));
       for (const x of kv) {
         expect(x.inputs.dataJson).toBe("[secret]");
         expect(x.secretPaths).toContain("dataJson");
       }
-      expect(ofType(r, "random:index/randomPassword:RandomPassword")).toHaveLength(3);
+      expect(ofType(r, "random:index/randomPassword:RandomPassword")).toHaveLength(r.config.edge.enabled ? 7 : 3);
     });
 
     it("installs ESO from the pinned chart, with auth-delegator for Vault's token review", async () => {
@@ -359,9 +360,10 @@ describe.each(STACKS)("Istio in %s", (name) => {
     expect(rel.has("istiod")).toBe(on);
     const peer = ofType(r, "kubernetes:security.istio.io/v1:PeerAuthentication");
     const authz = ofType(r, "kubernetes:security.istio.io/v1:AuthorizationPolicy");
-    expect(peer.length).toBe(on ? 1 : 0);
+    const mesh = peer.filter((p) => p.inputs.metadata.namespace === "istio-system");
+    expect(mesh.length).toBe(on ? 1 : 0);
     if (!on) return;
-    expect(peer[0]!.inputs.spec.mtls.mode).toBe("STRICT");
+    expect(mesh[0]!.inputs.spec.mtls.mode).toBe("STRICT");
     const rules = authz[0]!.inputs.spec.rules;
     expect(rules[0].from[0].source.principals).toEqual(["cluster.local/ns/gateway/sa/litellm"]);
     expect(rules[0].to[0].operation).toEqual({ methods: ["POST"], paths: ["/v1/chat/completions", "/v1/completions"] });

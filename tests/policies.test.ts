@@ -179,6 +179,15 @@ const CASES: Record<string, Case[]> = {
     fail("a Secret with data in the program", [res("kubernetes:core/v1:Secret", "s", { metadata: { name: "azure", namespace: "safety" }, stringData: { key: "k" } })], [/Secret safety\/azure carries data \(key\) in the program; .*ExternalSecret/]),
     fail("an AWS key in a ConfigMap", [res("kubernetes:core/v1:ConfigMap", "cm", { metadata: { name: "cm", namespace: "x" }, data: { config: "AKIAABCDEFGHIJKLMNOP" } })], [/ConfigMap x\/cm: key config holds an AWS access key id/]),
     fail("a literal password in Helm values", [helmRelease("grafana", { adminPassword: "hunter2" })], [/Helm release grafana: values adminPassword is a literal credential/]),
+    pass("Helm values with env references and key names (LiteLLM)", [
+      helmRelease("litellm", {
+        masterkeySecretKey: "master-key",
+        db: { url: "postgresql://$(DATABASE_USERNAME):$(DATABASE_PASSWORD)@$(DATABASE_HOST)/$(DATABASE_NAME)", secret: { passwordKey: "password" } },
+        proxy_config: { model_list: [{ litellm_params: { api_key: "os.environ/VLLM_API_KEY" } }], litellm_settings: { cache_params: { password: "os.environ/REDIS_PASSWORD" } } },
+      }),
+    ]),
+    fail("a URL with a literal password in Helm values", [helmRelease("litellm", { db: { url: "postgresql://litellm:hunter2@db:5432/litellm" } })], [/values db\.url holds a URL with a password/]),
+    fail("a literal API key beside references", [helmRelease("litellm", { proxy_config: { model_list: [{ litellm_params: { api_key: "abc123" } }] } })], [/api_key is a literal credential/]),
   ],
   "s3-encrypted-private": (() => {
     const b = bucket("weights");
@@ -398,7 +407,7 @@ describe("the cost model's additions for the budget", () => {
       { type: "aws:rds/instance:Instance", name: "db", inputs: {} },
       { type: "kubernetes:karpenter.sh/v1:NodePool", name: "np", inputs: { metadata: { name: "burst" }, spec: { template: { spec: { requirements: [] } } } } },
     ]);
-    expect(e.notPriced.join("\n")).toContain("RDS instances (no price in infra/catalog/instances.ts)");
+    expect(e.notPriced.join("\n")).toContain("RDS instance db: class undefined is not in infra/catalog/instances.ts");
     expect(e.unbounded).toEqual(["NodePool burst: no instance-family or instance-type requirement: any type may launch"]);
   });
 });

@@ -138,4 +138,28 @@ export const SERVICE_PRICES = {
   s3StandardGbMonthUsd: { value: 0.023, source: "AWS S3 pricing, us-east-1 (infracost price data): Standard $0.023/GB-month, first 50 TB" },
   kmsKeyMonthlyUsd: { value: 1.0, source: "AWS KMS pricing: $1/month per customer managed key" },
   sqsPerMillionRequestsUsd: { value: 0.4, source: "AWS SQS pricing (infracost price data): $0.40 per 1M standard requests" },
+  albHourlyUsd: { value: 0.0225, source: "AWS ELB pricing, us-east-1 (infracost price data): ALB $0.0225/h, plus $0.008 per LCU-hour" },
+  albLcuHourlyUsd: { value: 0.008, source: "AWS ELB pricing, us-east-1 (infracost price data)" },
+  wafWebAclMonthlyUsd: { value: 5, source: "AWS WAF pricing (infracost price data): $5 per web ACL-month" },
+  wafRuleMonthlyUsd: { value: 1, source: "AWS WAF pricing (infracost price data): $1 per rule-month, plus $0.60 per 1M requests" },
+  rdsGp3GbMonthUsd: { value: 0.115, source: "AWS RDS pricing, us-east-1: gp3 storage $0.115/GB-month single-AZ (x2 Multi-AZ)" },
 } as const;
+
+export interface ManagedNodePrice {
+  readonly hourlyUsd: number;
+  readonly vcpu: number;
+  readonly memoryGiB: number;
+  readonly source: string;
+}
+
+/** RDS for PostgreSQL instance classes, us-east-1 single-AZ on-demand $/h (Multi-AZ doubles). */
+export const DB_INSTANCE_CLASSES: ReadonlyMap<string, ManagedNodePrice> = new Map([
+  ["db.t4g.medium", { hourlyUsd: 0.065, vcpu: 2, memoryGiB: 4, source: "third-party price listing (research notes), AWS RDS pricing page" }],
+  ["db.r6g.large", { hourlyUsd: 0.225, vcpu: 2, memoryGiB: 16, source: "third-party price listing (research notes), AWS RDS pricing page" }],
+]);
+
+/** ElastiCache for Redis OSS node types, us-east-1 on-demand $/h per node. */
+export const CACHE_NODE_TYPES: ReadonlyMap<string, ManagedNodePrice> = new Map([
+  ["cache.t4g.medium", { hourlyUsd: 0.065, vcpu: 2, memoryGiB: 3.09, source: "third-party, read from the AWS Price List API on 2026-10-02 (research notes)" }],
+  ["cache.r7g.large", { hourlyUsd: 0.219, vcpu: 2, memoryGiB: 13.07, source: "third-party, read from the AWS Price List API on 2026-10-02 (research notes)" }],
+]);

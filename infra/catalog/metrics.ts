@@ -15,6 +15,9 @@
  * - Milvus: milvus.io docs (metrics_dashboard, monitor alerts): milvus_proxy_sq_latency
  *   (histogram, milliseconds, label query_type=search|query).
  * - Kubernetes: Prometheus `up`; kube-state-metrics deployment metrics.
+ * - LiteLLM: BerriAI/litellm docs/my-website/docs/proxy/prometheus.md (labels requested_model,
+ *   model, team, api_key_alias, status_code). Its Counters are prometheus_client Counters, so
+ *   they are exposed with `_total`.
  */
 export const METRICS = {
   vllm: {
@@ -54,6 +57,14 @@ export const METRICS = {
   milvus: {
     searchLatencyMs: "milvus_proxy_sq_latency",
   },
+  litellm: {
+    proxyRequests: "litellm_proxy_total_requests_metric_total",
+    proxyFailedRequests: "litellm_proxy_failed_requests_metric_total",
+    requestLatency: "litellm_request_total_latency_metric",
+    spend: "litellm_spend_metric_total",
+    inputTokens: "litellm_input_tokens_metric_total",
+    outputTokens: "litellm_output_tokens_metric_total",
+  },
   kube: {
     up: "up",
     deploymentSpecReplicas: "kube_deployment_spec_replicas",
@@ -71,6 +82,7 @@ export const HISTOGRAMS: ReadonlySet<string> = new Set([
   METRICS.tei.requestQueueDuration,
   METRICS.tei.batchNextSize,
   METRICS.milvus.searchLatencyMs,
+  METRICS.litellm.requestLatency,
 ]);
 
 /** Every metric name in the catalog. */

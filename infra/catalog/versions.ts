@@ -116,6 +116,21 @@ export const CHARTS = {
     appVersion: "1.30.3",
     source: "istio/istio release 1.30.3 (2026-07-16), manifests/charts/istio-control/istio-discovery",
   },
+  awsLoadBalancerController: {
+    repo: "https://aws.github.io/eks-charts",
+    chart: "aws-load-balancer-controller",
+    version: "3.5.0",
+    appVersion: "v3.5.0",
+    source: "aws/eks-charts stable/aws-load-balancer-controller/Chart.yaml (2026-08-03); kubernetes-sigs/aws-load-balancer-controller tag v3.5.0",
+  },
+  litellm: {
+    repo: "oci://ghcr.io/berriai",
+    chart: "litellm-helm",
+    version: "1.101.0",
+    appVersion: "v1.101.0",
+    source:
+      "BerriAI/litellm deploy/charts/litellm-helm; chart version = LiteLLM release since PR #19438 (2026-01-20); v1.101.0 promoted to stable 2026-09-14 (litellm-docs PR #1468). Inferred: verify with helm show chart",
+  },
   milvus: {
     repo: "https://zilliztech.github.io/milvus-helm",
     chart: "milvus",
@@ -130,6 +145,11 @@ export const IMAGES = {
     repository: "vllm/vllm-openai",
     tag: "v0.30.0",
     source: "Docker Hub vllm/vllm-openai; latest official release on 2026-09-23 (upstream-facts section 1)",
+  },
+  litellm: {
+    repository: "ghcr.io/berriai/litellm-database",
+    tag: "1.101.0",
+    source: "LiteLLM v1.101.0 (stable 2026-09-14); plain version tags since ~1.84, the chart's main-<version> default no longer exists",
   },
   awsCli: {
     repository: "amazon/aws-cli",
@@ -162,6 +182,12 @@ export const IMAGES = {
     source: "huggingface/text-embeddings-inference README, Docker Images table (CPU x86_64)",
   },
 } as const satisfies Record<string, ImagePin>;
+
+/** Managed database and cache engines (the edge). Major versions: AWS applies minor versions in maintenance windows. */
+export const ENGINES = {
+  postgres: { engine: "postgres", version: "17", source: "Amazon RDS for PostgreSQL 17 (major version; minor upgrades automatic)" },
+  redis: { engine: "redis", version: "7.1", source: "Amazon ElastiCache for Redis OSS 7.1" },
+} as const;
 
 export function imageRef(pin: ImagePin): string {
   return `${pin.repository}:${pin.tag}`;

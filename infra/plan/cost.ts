@@ -10,6 +10,9 @@
  *   `limits`: for each limited resource r, limit_r x the highest price per unit of r among the
  *   types the pool may launch; the lowest of those bounds is a true upper bound.
  * - NAT gateways, public IPv4 addresses, KMS keys as registered.
+ * - RDS at its class price and gp3 storage (Multi-AZ doubles both; maximum at
+ *   maxAllocatedStorage), ElastiCache per node, an ALB per `alb` Ingress (hourly plus one LCU),
+ *   WAF per web ACL and rule.
  * - Block storage at its provisioned size: EBS volumes, PersistentVolumeClaims and StatefulSet
  *   volumeClaimTemplates (x replicas), at the gp3 price.
  *
@@ -18,7 +21,7 @@
  * NodePool without limits) is listed in `unbounded`: the maximum is then not a true maximum, and
  * the budget policy fails.
  */
-import { HOURS_PER_MONTH, INSTANCE_TYPES, SERVICE_PRICES, type InstanceType } from "../catalog/instances";
+import { CACHE_NODE_TYPES, DB_INSTANCE_CLASSES, HOURS_PER_MONTH, INSTANCE_TYPES, SERVICE_PRICES, type InstanceType } from "../catalog/instances";
 
 export interface CostResource {
   readonly type: string;
@@ -163,14 +166,11 @@ export function nodePoolLine(r: CostResource, opts: CostOptions): CostLine | { u
 
 /** Resource types the catalog has no price for: listed as not priced, so the gap is visible. */
 const UNPRICED_TYPES: Readonly<Record<string, string>> = {
-  "aws:rds/instance:Instance": "RDS instances (no price in infra/catalog/instances.ts)",
   "aws:rds/cluster:Cluster": "RDS clusters (no price in infra/catalog/instances.ts)",
   "aws:rds/clusterInstance:ClusterInstance": "RDS cluster instances (no price in infra/catalog/instances.ts)",
-  "aws:elasticache/replicationGroup:ReplicationGroup": "ElastiCache replication groups (no price in infra/catalog/instances.ts)",
   "aws:elasticache/cluster:Cluster": "ElastiCache clusters (no price in infra/catalog/instances.ts)",
   "aws:lb/loadBalancer:LoadBalancer": "load balancers, hourly and LCU (no price in infra/catalog/instances.ts)",
   "aws:alb/loadBalancer:LoadBalancer": "load balancers, hourly and LCU (no price in infra/catalog/instances.ts)",
-  "aws:wafv2/webAcl:WebAcl": "WAF web ACLs and requests (no price in infra/catalog/instances.ts)",
   "aws:s3/bucket:Bucket": "S3 storage and requests, by volume",
   "aws:s3/bucketV2:BucketV2": "S3 storage and requests, by volume",
   "aws:ecr/repository:Repository": "ECR image storage, by volume",
@@ -227,6 +227,50 @@ export function estimateCost(resources: readonly CostResource[], opts: CostOptio
           notPriced.add(l.unpriced);
           unbounded.add(l.unpriced);
         } else lines.push(l);
+        break;
+      }
+      case "aws:rds/instance:Instance": {
+        const cls = DB_INSTANCE_CLASSES.get(String(r.inputs.instanceClass));
+        if (!cls) {
+          notPriced.add(`RDS instance ${r.name}: class ${String(r.inputs.instanceClass)} is not in infra/catalog/instances.ts`);
+          break;
+        }
+        const az = r.inputs.multiAz === true ? 2 : 1;
+        const gb = typeof r.inputs.allocatedStorage === "number" ? r.inputs.allocatedStorage : 0;
+        const maxGb = typeof r.inputs.maxAllocatedStorage === "number" ? r.inputs.maxAllocatedStorage : gb;
+        const st = SERVICE_PRICES.rdsGp3GbMonthUsd.value;
+        lines.push({
+          category: "other",
+          item: `RDS PostgreSQL ${String(r.inputs.instanceClass)}${az === 2 ? " Multi-AZ" : ""} (${r.name})`,
+          resource: r.name,
+          baselineMonthlyUsd: monthly(cls.hourlyUsd * az) + gb * st * az,
+          maxMonthlyUsd: monthly(cls.hourlyUsd * az) + maxGb * st * az,
+          basis: `$${cls.hourlyUsd}/h x ${az}; gp3 ${gb} GB (max ${maxGb} GB) x $${st}/GB-month x ${az}; backups beyond the DB size not included`,
+        });
+        break;
+      }
+      case "aws:elasticache/replicationGroup:ReplicationGroup": {
+        const node = CACHE_NODE_TYPES.get(String(r.inputs.nodeType));
+        if (!node) {
+          notPriced.add(`ElastiCache ${r.name}: node type ${String(r.inputs.nodeType)} is not in infra/catalog/instances.ts`);
+          break;
+        }
+        const nodes = typeof r.inputs.numCacheClusters === "number" ? r.inputs.numCacheClusters : 1;
+        lines.push(fixed("other", `ElastiCache ${String(r.inputs.nodeType)} x ${nodes}`, r, monthly(node.hourlyUsd * nodes), `$${node.hourlyUsd}/h x ${nodes} node(s)`));
+        break;
+      }
+      case "kubernetes:networking.k8s.io/v1:Ingress": {
+        if (get(r.inputs, "spec", "ingressClassName") !== "alb") break;
+        const hourly = SERVICE_PRICES.albHourlyUsd.value + SERVICE_PRICES.albLcuHourlyUsd.value;
+        lines.push(fixed("network", "Application Load Balancer", r, monthly(hourly), `$${SERVICE_PRICES.albHourlyUsd.value}/h + 1 LCU ($${SERVICE_PRICES.albLcuHourlyUsd.value}/h); more LCUs by traffic`));
+        notPriced.add("ALB LCUs beyond one, by traffic ($0.008 per LCU-hour)");
+        break;
+      }
+      case "aws:wafv2/webAcl:WebAcl": {
+        const rules = Array.isArray(r.inputs.rules) ? r.inputs.rules.length : 0;
+        const m = SERVICE_PRICES.wafWebAclMonthlyUsd.value + rules * SERVICE_PRICES.wafRuleMonthlyUsd.value;
+        lines.push(fixed("security", `WAF web ACL with ${rules} rules`, r, m, `$${SERVICE_PRICES.wafWebAclMonthlyUsd.value}/month + $${SERVICE_PRICES.wafRuleMonthlyUsd.value} per rule; $0.60 per 1M requests not included`));
+        notPriced.add("WAF requests ($0.60 per million), by traffic");
         break;
       }
       case "aws:ebs/volume:Volume": {

@@ -106,6 +106,12 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
           if (args.type === "aws:sqs/queue:Queue") state.url = `https://sqs.${region}.amazonaws.com/${MOCK_ACCOUNT_ID}/${name}`;
           if (args.type.startsWith("aws:s3/bucket")) state.bucket = (inputs.bucket) ?? name;
           if (args.type === "aws:ecr/repository:Repository") state.repositoryUrl = `${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com/${name}`;
+          if (args.type === "aws:rds/instance:Instance") {
+            state.address = `${(inputs.identifier as string | undefined) ?? args.name}.cmock0000000.${region}.rds.amazonaws.com`;
+            state.endpoint = `${state.address as string}:5432`;
+          }
+          if (args.type === "aws:elasticache/replicationGroup:ReplicationGroup")
+            state.primaryEndpointAddress = `master.${(inputs.replicationGroupId as string | undefined) ?? args.name}.mock00.use1.cache.amazonaws.com`;
           if (args.type === "aws:iam/role:Role") state.uniqueId = `AROAMOCK${args.name.toUpperCase().replace(/[^A-Z0-9]/g, "")}`;
           return { id: args.id || id, state };
         }
@@ -119,6 +125,8 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
           return { partition: "aws", dnsSuffix: "amazonaws.com" };
         case "aws:index/getRegion:getRegion":
           return { name: region, region, id: region };
+        case "aws:elb/getServiceAccount:getServiceAccount":
+          return { arn: "arn:aws:iam::127311923021:root", id: "127311923021", region };
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
           return { userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com`, authorizationToken: "mock", expiresAt: "2099-01-01T00:00:00Z", id: "mock" };
         default:
