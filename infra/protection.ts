@@ -6,7 +6,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { PlatformConfig } from "./config";
 
-/** Resource types that hold data the platform cannot recreate. */
+/**
+ * Resource types that hold data the platform cannot recreate. The transformation protects them
+ * and the `stateful-resources-protected` policy checks them: one list for both.
+ */
 export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
   "aws:s3/bucket:Bucket",
   "aws:s3/bucketV2:BucketV2",
@@ -15,9 +18,13 @@ export const STATEFUL_TYPES: ReadonlySet<string> = new Set([
   "aws:rds/instance:Instance",
   "aws:rds/cluster:Cluster",
   "aws:elasticache/replicationGroup:ReplicationGroup",
+  "aws:elasticache/cluster:Cluster",
   "aws:ebs/volume:Volume",
   "aws:efs/fileSystem:FileSystem",
+  "aws:dynamodb/table:Table",
+  "aws:secretsmanager/secret:Secret",
   "kubernetes:core/v1:PersistentVolumeClaim",
+  "kubernetes:core/v1:PersistentVolume",
   "vault:kv/secretV2:SecretV2",
 ]);
 

@@ -8,6 +8,7 @@
  * Namespace labelled app.kubernetes.io/component=serving.
  */
 import type { PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { STATEFUL_TYPES as STATEFUL_TYPE_SET } from "../infra/protection";
 import { COMPONENT_LABEL, containersOf, describeWorkload, HPA, NAMESPACE, PART_OF_LABEL, PDB, PLATFORM, SCALED_OBJECT, workloadOf, type Workload } from "./lib/k8s";
 import { configOf, propsOf } from "./lib/policy";
 import { arr, get, isRecord, kindOf, num, record, str, stringMap } from "./lib/props";
@@ -164,24 +165,8 @@ export const servingMinReplicas: StackValidationPolicy = {
 // ---------------------------------------------------------------------------------------------
 // stateful-resources-protected
 
-/** Resource types that hold data the platform cannot recreate. */
-export const STATEFUL_TYPES: readonly string[] = [
-  "aws:s3/bucket:Bucket",
-  "aws:s3/bucketV2:BucketV2",
-  "aws:kms/key:Key",
-  "aws:ecr/repository:Repository",
-  "aws:rds/instance:Instance",
-  "aws:rds/cluster:Cluster",
-  "aws:elasticache/replicationGroup:ReplicationGroup",
-  "aws:elasticache/cluster:Cluster",
-  "aws:ebs/volume:Volume",
-  "aws:efs/fileSystem:FileSystem",
-  "aws:dynamodb/table:Table",
-  "aws:secretsmanager/secret:Secret",
-  "kubernetes:core/v1:PersistentVolumeClaim",
-  "kubernetes:core/v1:PersistentVolume",
-  "vault:kv/secretV2:SecretV2",
-];
+/** The one list of stateful types, shared with the protection transformation. */
+export const STATEFUL_TYPES: readonly string[] = [...STATEFUL_TYPE_SET];
 
 export interface ProtectionConfig {
   readonly requireProtection: boolean;

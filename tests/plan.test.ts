@@ -42,6 +42,7 @@ describe.each(STACKS)("npm run plan -- %s", (stack) => {
     expect(r.doc.notVisible.map((n) => n.type)).toContain("eks:index:Cluster");
     expect(r.text).toContain("Not visible offline");
     expect(r.text).toMatch(/Total\s+\$[\d,.]+\s+\$[\d,.]+/);
+    expect(r.text).toMatch(/gpt-oss-20b\s+49 s\s+\(goal < 60 s\)/);
   });
 
   it("keeps secrets out of the output: the kubeconfig and generated secrets are redacted", () => {

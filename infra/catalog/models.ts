@@ -30,6 +30,8 @@ export interface LlmModel {
   readonly s3LoadSeconds: number;
   /** Seconds of torch.compile and CUDA graph capture on a warm node (vllm issue #22331: ~20 s for 20b). */
   readonly compileSeconds: number;
+  /** The seed's cold-start goal on a warm node, seconds. */
+  readonly coldStartGoalSeconds: number;
   /** Serving recipe from vllm-project/recipes, per GPU architecture. */
   readonly recipe: {
     readonly toolCallParser: "openai";
@@ -85,6 +87,7 @@ export const MODELS = {
     maxContextTokens: 131072,
     s3LoadSeconds: Math.ceil(12.88 / 3.51),
     compileSeconds: 20,
+    coldStartGoalSeconds: 60,
     recipe: { toolCallParser: "openai", default: { prefixCaching: true, args: [] }, hopper: GPT_OSS_HOPPER },
     source: "openai/gpt-oss README; vllm-project/recipes models/openai/gpt-oss-20b.yaml; vllm issue #22331",
   },
@@ -99,6 +102,7 @@ export const MODELS = {
     maxContextTokens: 131072,
     s3LoadSeconds: Math.ceil(60.8e9 / GIB / 3.51),
     compileSeconds: 40,
+    coldStartGoalSeconds: 120,
     recipe: {
       toolCallParser: "openai",
       default: { prefixCaching: true, args: [] },

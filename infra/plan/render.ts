@@ -5,6 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
+import { MODELS } from "../catalog/models";
 import type { PlatformConfig } from "../config";
 import type { CostEstimate } from "./cost";
 import type { RecordedResource } from "./harness";
@@ -179,6 +180,15 @@ export function summary(doc: PlanDocument, config: PlatformConfig | undefined, w
   out.push("");
   out.push(...policySummary(doc));
   out.push("");
+  const models = doc.outputs.models as Record<string, { coldStartEstimateSeconds: number }> | undefined;
+  if (models && Object.keys(models).length > 0) {
+    out.push("Cold start of a replica on a warm node (estimate; docs/serving.md):");
+    for (const [m, v] of Object.entries(models)) {
+      const goal = (MODELS as Record<string, { coldStartGoalSeconds?: number }>)[m]?.coldStartGoalSeconds;
+      out.push(`  ${m.padEnd(14)} ${String(v.coldStartEstimateSeconds).padStart(4)} s${goal ? `  (goal < ${goal} s${v.coldStartEstimateSeconds < goal ? "" : " - MISSED"})` : ""}`);
+    }
+    out.push("");
+  }
   out.push(`Wrote ${path.relative(process.cwd(), written.planFile)} and ${written.manifestFiles.length} manifests under ${path.relative(process.cwd(), path.dirname(written.planFile))}/manifests/`);
   return out.join("\n");
 }
