@@ -20,6 +20,7 @@ import { recommendedLabels } from "./labels";
 import { HF_TOKEN_SECRET, modelNodeAffinity, resourcesFor, smallestInstance } from "./model-server";
 import { PORTS } from "./network-security";
 import { GPU_TAINT, POOL_LABEL } from "./node-groups";
+import { scaledObject, serviceMonitor } from "./workload-objects";
 
 export type EncoderRole = "embed" | "rerank";
 export const TEI_METRICS_PORT = 9000;
@@ -139,23 +140,15 @@ export function teiService(s: EncoderSpec): k8s.core.v1.ServiceArgs {
 }
 
 export function teiServiceMonitor(s: EncoderSpec): IServiceMonitor {
-  return {
-    apiVersion: "monitoring.coreos.com/v1",
-    kind: "ServiceMonitor",
-    metadata: { name: teiName(s.role), namespace: s.namespace, labels: teiLabels(s.role) },
-    spec: { selector: { matchLabels: selector(s.role) }, endpoints: [{ port: "metrics", path: "/metrics", interval: "15s" }] },
-  };
+  return serviceMonitor({ name: teiName(s.role), namespace: s.namespace, labels: teiLabels(s.role) }, selector(s.role), { port: "metrics", path: "/metrics" });
 }
 
 export function teiScaledObject(s: EncoderSpec): IScaledObject {
-  return {
-    apiVersion: "keda.sh/v1alpha1",
-    kind: "ScaledObject",
-    metadata: { name: teiName(s.role), namespace: s.namespace, labels: teiLabels(s.role) },
-    spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: teiName(s.role) },
-      minReplicaCount: s.cfg.replicas.min,
-      maxReplicaCount: s.cfg.replicas.max,
+  return scaledObject(
+    { name: teiName(s.role), namespace: s.namespace, labels: teiLabels(s.role) },
+    {
+      min: s.cfg.replicas.min,
+      max: s.cfg.replicas.max,
       pollingInterval: 15,
       cooldownPeriod: 300,
       triggers: [
@@ -172,7 +165,7 @@ export function teiScaledObject(s: EncoderSpec): IScaledObject {
         },
       ],
     },
-  };
+  );
 }
 
 export function teiPdb(s: EncoderSpec): k8s.policy.v1.PodDisruptionBudgetArgs {

@@ -25,6 +25,7 @@ import { IMAGES, imageRef } from "../infra/catalog/versions";
 import type { GpuPoolConfig, ModelConfig } from "../infra/config";
 import { recommendedLabels } from "./labels";
 import { GPU_TAINT, POOL_LABEL } from "./node-groups";
+import { scaledObject, serviceMonitor } from "./workload-objects";
 import { PORTS, WORKLOAD } from "./network-security";
 
 export const MODEL_SERVER_SA = "model-server";
@@ -239,16 +240,8 @@ export function modelService(s: ModelServerSpec): k8s.core.v1.ServiceArgs {
 
 /** Scrapes /metrics on the API port, or Istio's merged plaintext endpoint under STRICT mTLS. */
 export function modelServiceMonitor(s: ModelServerSpec): IServiceMonitor {
-  const name = deploymentName(s.key);
-  return {
-    apiVersion: "monitoring.coreos.com/v1",
-    kind: "ServiceMonitor",
-    metadata: { name, namespace: s.namespace, labels: modelLabels(s.key) },
-    spec: {
-      selector: { matchLabels: selectorLabels(s.key) },
-      endpoints: [s.istio ? { port: "metrics-merged", path: "/stats/prometheus", interval: "15s" } : { port: "http", path: "/metrics", interval: "15s" }],
-    },
-  };
+  const meta = { name: deploymentName(s.key), namespace: s.namespace, labels: modelLabels(s.key) };
+  return serviceMonitor(meta, selectorLabels(s.key), s.istio ? { port: "metrics-merged", path: "/stats/prometheus" } : { port: "http", path: "/metrics" });
 }
 
 export function modelPdb(s: ModelServerSpec): k8s.policy.v1.PodDisruptionBudgetArgs {
@@ -262,14 +255,11 @@ export function modelPdb(s: ModelServerSpec): k8s.policy.v1.PodDisruptionBudgetA
 export function modelScaledObject(s: ModelServerSpec): IScaledObject {
   const a = s.cfg.autoscaling;
   const sel = `model_name="${s.key}"`;
-  return {
-    apiVersion: "keda.sh/v1alpha1",
-    kind: "ScaledObject",
-    metadata: { name: deploymentName(s.key), namespace: s.namespace, labels: modelLabels(s.key) },
-    spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: deploymentName(s.key) },
-      minReplicaCount: s.cfg.replicas.min,
-      maxReplicaCount: s.cfg.replicas.max,
+  return scaledObject(
+    { name: deploymentName(s.key), namespace: s.namespace, labels: modelLabels(s.key) },
+    {
+      min: s.cfg.replicas.min,
+      max: s.cfg.replicas.max,
       pollingInterval: a.pollingIntervalSeconds,
       cooldownPeriod: a.cooldownSeconds,
       advanced: {
@@ -332,7 +322,7 @@ export function modelScaledObject(s: ModelServerSpec): IScaledObject {
           : []),
       ],
     },
-  };
+  );
 }
 
 export interface ModelServerArgs {

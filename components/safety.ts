@@ -23,6 +23,7 @@ import type { PlatformConfig } from "../infra/config";
 import { recommendedLabels } from "./labels";
 import { PORTS } from "./network-security";
 import { POOL_LABEL } from "./node-groups";
+import { serviceMonitor } from "./workload-objects";
 
 export const SAFETY_NAME = "safety";
 export const AZURE_KEY_SECRET = "azure-content-safety";
@@ -126,12 +127,7 @@ export function safetyHpa(cfg: SafetyConfig, namespace: string): k8s.autoscaling
 }
 
 export function safetyServiceMonitor(namespace: string): IServiceMonitor {
-  return {
-    apiVersion: "monitoring.coreos.com/v1",
-    kind: "ServiceMonitor",
-    metadata: { name: SAFETY_NAME, namespace, labels: labels() },
-    spec: { selector: { matchLabels: selector }, endpoints: [{ port: "http", path: "/metrics", interval: "15s" }] },
-  };
+  return serviceMonitor({ name: SAFETY_NAME, namespace, labels: labels() }, selector, { port: "http", path: "/metrics" });
 }
 
 export interface SafetyServiceArgs {

@@ -6,7 +6,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { CHARTS } from "../infra/catalog/versions";
+import { CHARTS, IMAGES } from "../infra/catalog/versions";
 import type { PlatformConfig } from "../infra/config";
 import { release } from "./helm";
 import { recommendedLabels } from "./labels";
@@ -26,7 +26,7 @@ export function collectorValues(t: PlatformConfig["observability"]["tracing"], r
     mode: "deployment",
     replicaCount: replicas,
     // contrib: it has the probabilistic_sampler processor.
-    image: { repository: "otel/opentelemetry-collector-contrib" },
+    image: { repository: IMAGES.otelCollectorContrib.repository, tag: IMAGES.otelCollectorContrib.tag },
     config: {
       receivers: {
         otlp: { protocols: { grpc: { endpoint: "${env:MY_POD_IP}:4317" }, http: { endpoint: "${env:MY_POD_IP}:4318" } } },

@@ -151,6 +151,11 @@ export const IMAGES = {
     tag: "1.101.0",
     source: "LiteLLM v1.101.0 (stable 2026-09-14); plain version tags since ~1.84, the chart's main-<version> default no longer exists",
   },
+  otelCollectorContrib: {
+    repository: "otel/opentelemetry-collector-contrib",
+    tag: "0.158.0",
+    source: "appVersion of opentelemetry-collector chart 0.170.0 (the chart's default tag); contrib has the probabilistic_sampler processor",
+  },
   awsCli: {
     repository: "amazon/aws-cli",
     tag: "2.37.5",

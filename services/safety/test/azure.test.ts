@@ -1,9 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AzureCallError, AzureContentSafetyClient, parseAnalyzeResponse } from '../src/azure/client.js';
 import { CircuitBreaker } from '../src/resilience/breaker.js';
 import { backoffDelay, parseRetryAfter } from '../src/resilience/retry.js';
 import {
-  FakeAzure,
   TEST_KEY,
   azureConfig,
   closedPort,
@@ -13,26 +12,14 @@ import {
   postJson,
   startService,
   type Running,
+  useFakeAzure,
 } from './helpers.js';
 
-const fake = new FakeAzure();
+const { fake, track } = useFakeAzure();
 let svc: Running | undefined;
 
-beforeAll(async () => {
-  await fake.start();
-});
-afterAll(async () => {
-  await fake.stop();
-});
-afterEach(async () => {
-  await svc?.close();
-  svc = undefined;
-  fake.requests.length = 0;
-  fake.behavior = () => ({ kind: 'analyze' });
-});
-
 async function start(azure: Record<string, unknown> = {}, rest: Record<string, unknown> = {}): Promise<Running> {
-  svc = await startService({ azure: azureConfig(fake.url, azure), ...rest });
+  svc = track(await startService({ azure: azureConfig(fake.url, azure), ...rest }));
   return svc;
 }
 
@@ -213,7 +200,7 @@ describe('failure handling: fail closed (default) vs open-with-warning', () => {
     for (const c of cases) {
       it(`${mode}: ${c.name}`, async () => {
         const endpoint = await c.setup();
-        svc = await startService({ failureMode: mode, azure: azureConfig(endpoint, { timeoutMs: 100 }) });
+        svc = track(await startService({ failureMode: mode, azure: azureConfig(endpoint, { timeoutMs: 100 }) }));
         const j = await moderate('input', 'hello');
         const az = layerOf(j, 'azure_content_safety');
         const details = az['details'] as Record<string, unknown>;

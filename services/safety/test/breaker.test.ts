@@ -1,6 +1,6 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CircuitBreaker, type BreakerState } from '../src/resilience/breaker.js';
-import { FakeAzure, ManualClock, azureConfig, getJson, layerOf, parseMetrics, postJson, startService, type Running } from './helpers.js';
+import { ManualClock, useFakeAzure, azureConfig, getJson, layerOf, parseMetrics, postJson, startService, type Running } from './helpers.js';
 
 describe('CircuitBreaker (unit, injectable clock)', () => {
   it('closed -> open after N consecutive failures; rejects while open', () => {
@@ -57,20 +57,8 @@ describe('CircuitBreaker (unit, injectable clock)', () => {
 });
 
 describe('breaker in the service (fake Azure, manual clock)', () => {
-  const fake = new FakeAzure();
+  const { fake, track } = useFakeAzure();
   let svc: Running | undefined;
-  beforeAll(async () => {
-    await fake.start();
-  });
-  afterAll(async () => {
-    await fake.stop();
-  });
-  afterEach(async () => {
-    await svc?.close();
-    svc = undefined;
-    fake.requests.length = 0;
-    fake.behavior = () => ({ kind: 'analyze' });
-  });
 
   const metric = async (name: string): Promise<number | undefined> =>
     parseMetrics(await (await fetch(`${svc?.base}/metrics`)).text()).get(name);
@@ -80,10 +68,10 @@ describe('breaker in the service (fake Azure, manual clock)', () => {
       const clock = new ManualClock();
       let failing = true;
       fake.behavior = () => (failing ? { kind: 'json', status: 500, body: {} } : { kind: 'analyze' });
-      svc = await startService(
+      svc = track(await startService(
         { failureMode: mode, azure: azureConfig(fake.url, { retry: { maxRetries: 1, baseDelayMs: 1, maxDelayMs: 1 }, circuitBreaker: { failureThreshold: 3, cooldownMs: 60_000 } }) },
         { now: clock.now },
-      );
+      ));
       const expectLevel = mode === 'closed' ? 'blocked' : 'warning';
       const base = svc.base;
 
@@ -150,10 +138,10 @@ describe('breaker in the service (fake Azure, manual clock)', () => {
     const clock = new ManualClock();
     let failing = true;
     fake.behavior = () => (failing ? { kind: 'json', status: 500, body: {} } : { kind: 'delay', ms: 500, then: { kind: 'analyze' } });
-    svc = await startService(
+    svc = track(await startService(
       { azure: azureConfig(fake.url, { retry: { maxRetries: 0, baseDelayMs: 0, maxDelayMs: 0 }, circuitBreaker: { failureThreshold: 1, cooldownMs: 1000 } }) },
       { now: clock.now },
-    );
+    ));
     await postJson(svc.base, '/v1/moderate/input', { text: 'x' });
     expect(fake.count).toBe(1);
     clock.advance(1000);

@@ -1,3 +1,4 @@
+import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
@@ -231,4 +232,32 @@ export function parseMetrics(text: string): Map<string, number> {
     out.set(line.slice(0, i), Number(line.slice(i + 1)));
   }
   return out;
+}
+
+/**
+ * Registers a fake Azure for the current test file or describe block: started before its tests,
+ * stopped after them. After each test, every service passed to `track` is closed and the fake's
+ * requests and behaviour are reset.
+ */
+export function useFakeAzure(): { fake: FakeAzure; track(r: Running): Running } {
+  const fake = new FakeAzure();
+  const open: Running[] = [];
+  beforeAll(async () => {
+    await fake.start();
+  });
+  afterAll(async () => {
+    await fake.stop();
+  });
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((r) => r.close()));
+    fake.requests.length = 0;
+    fake.behavior = () => ({ kind: 'analyze' });
+  });
+  return {
+    fake,
+    track(r: Running): Running {
+      open.push(r);
+      return r;
+    },
+  };
 }
