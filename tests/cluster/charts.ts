@@ -1,0 +1,214 @@
+/**
+ * What the pinned charts render, as far as the cluster model needs it: their pods (namespace,
+ * labels, service account, ports, security contexts as the release values set them), their
+ * Services, and the objects they create that other objects refer to (Secrets, ServiceAccounts,
+ * ConfigMaps). One table; every row names the chart template it comes from.
+ *
+ * This is a model of the charts, read from their templates at the pinned versions; it is the
+ * assumption the cluster checks rest on. Where a chart reads a security context from its values,
+ * the row reads the same value here, so a missing value shows as a missing field.
+ */
+import type { PlatformConfig } from "../../infra/config";
+import type { Release } from "./model";
+
+export interface ChartPod {
+  readonly origin: string;
+  readonly namespace: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly spec: Record<string, any>;
+}
+export interface ChartService {
+  readonly name: string;
+  readonly namespace: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly selector: Readonly<Record<string, string>>;
+  readonly ports: readonly { readonly name?: string; readonly port: number; readonly targetPort?: number | string; readonly protocol?: string }[];
+}
+export interface ChartRender {
+  readonly pods: readonly ChartPod[];
+  readonly services: readonly ChartService[];
+  /** "Kind namespace/name" of objects the chart creates that others may reference. */
+  readonly creates: readonly string[];
+  readonly source: string;
+}
+
+const container = (name: string, ports: { name: string; containerPort: number }[], securityContext?: unknown, extra: Record<string, unknown> = {}) => ({
+  name,
+  ports: ports.map((p) => ({ ...p, protocol: "TCP" })),
+  ...(securityContext ? { securityContext } : {}),
+  ...extra,
+});
+
+type Renderer = (r: Release, cfg: PlatformConfig) => ChartRender;
+
+const RENDERERS: Record<string, Renderer> = {
+  // BerriAI/litellm helm/litellm-helm: templates/deployment.yaml + _deployment.tpl (pod spec:
+  // securityContext <- .Values.podSecurityContext, container securityContext <- .Values.securityContext,
+  // port "http" <- .Values.service.port), templates/migrations-job.yaml (no pod securityContext;
+  // container securityContext <- .Values.securityContext), templates/service.yaml,
+  // templates/configmap-litellm.yaml ("<fullname>-config"), _helpers.tpl (selector labels
+  // app.kubernetes.io/name + app.kubernetes.io/instance).
+  "litellm-helm": (r): ChartRender => {
+    const v = r.values;
+    const sel = { "app.kubernetes.io/name": "litellm", "app.kubernetes.io/instance": r.name };
+    const labels = { ...sel, ...(v.podLabels ?? {}) };
+    const port = v.service?.port ?? 4000;
+    const sa = v.serviceAccount?.create ? (v.serviceAccount.name ?? r.name) : "default";
+    const envFrom = (v.environmentSecrets ?? []).map((name: string) => ({ secretRef: { name } }));
+    const secretEnv = [
+      { name: "PROXY_MASTER_KEY", valueFrom: { secretKeyRef: { name: v.masterkeySecretName, key: v.masterkeySecretKey } } },
+      ...(v.db?.useExisting ? ["usernameKey", "passwordKey"].map((k) => ({ name: k, valueFrom: { secretKeyRef: { name: v.db.secret.name, key: v.db.secret[k] } } })) : []),
+    ];
+    const volumes = [{ name: "litellm-config", configMap: { name: `${r.name}-config` } }];
+    const pods: ChartPod[] = [
+      {
+        origin: "proxy Deployment",
+        namespace: r.namespace,
+        labels,
+        spec: {
+          serviceAccountName: sa,
+          securityContext: v.podSecurityContext ?? {},
+          containers: [container("litellm", [{ name: "http", containerPort: port }], v.securityContext ?? {}, { env: secretEnv, envFrom, resources: v.resources })],
+          volumes,
+          ...(v.nodeSelector ? { nodeSelector: v.nodeSelector } : {}),
+          ...(v.tolerations ? { tolerations: v.tolerations } : {}),
+          ...(v.affinity ? { affinity: v.affinity } : {}),
+        },
+      },
+    ];
+    if (v.migrationJob?.enabled)
+      pods.push({
+        origin: "migrations Job",
+        namespace: r.namespace,
+        labels: { ...sel, ...(v.podLabels ?? {}), "job-name": `${r.name}-migrations` },
+        spec: {
+          // migrations-job.yaml: the hook runs before the chart's ServiceAccount exists, so
+          // litellm.migrationServiceAccountName falls back to "default" unless set.
+          serviceAccountName: v.migrationJob?.serviceAccountName || "default",
+          containers: [container("prisma-migrations", [], v.securityContext ?? {}, { env: secretEnv.slice(1), resources: v.migrationJob?.resources })],
+          ...(v.tolerations ? { tolerations: v.tolerations } : {}),
+          ...(v.affinity ? { affinity: v.affinity } : {}),
+        },
+      });
+    return {
+      pods,
+      services: [{ name: r.name, namespace: r.namespace, selector: sel, ports: [{ name: "http", port, targetPort: "http", protocol: "TCP" }] }],
+      creates: [`ConfigMap ${r.namespace}/${r.name}-config`, ...(v.serviceAccount?.create ? [`ServiceAccount ${r.namespace}/${sa}`] : [])],
+      source: "BerriAI/litellm helm/litellm-helm templates/_deployment.tpl, migrations-job.yaml, service.yaml, configmap-litellm.yaml",
+    };
+  },
+
+  // prometheus-community/helm-charts kube-prometheus-stack 88.5.3: templates/prometheus/prometheus.yaml
+  // (the operator labels Prometheus pods app.kubernetes.io/name=prometheus,
+  // prometheus=<fullname>-prometheus), templates/prometheus/service.yaml (port http-web 9090),
+  // templates/alertmanager/*, grafana subchart (app.kubernetes.io/name=grafana, port 3000),
+  // prometheus-node-exporter subchart (DaemonSet, hostNetwork, 9100), kube-state-metrics
+  // subchart (8080), templates/prometheus-operator/deployment.yaml (app=kube-prometheus-stack-operator, 10250 https).
+  "kube-prometheus-stack": (r): ChartRender => {
+    const ns = r.namespace;
+    const nonRoot = { runAsNonRoot: true, runAsUser: 1000, fsGroup: 2000, seccompProfile: { type: "RuntimeDefault" } };
+    const promPod: ChartPod = {
+      origin: "Prometheus (operator-managed StatefulSet)",
+      namespace: ns,
+      labels: { "app.kubernetes.io/name": "prometheus", prometheus: `${r.name}-prometheus` },
+      spec: { serviceAccountName: `${r.name}-prometheus`, securityContext: nonRoot, containers: [container("prometheus", [{ name: "http-web", containerPort: 9090 }])] },
+    };
+    return {
+      pods: [
+        promPod,
+        {
+          origin: "Alertmanager (operator-managed StatefulSet)",
+          namespace: ns,
+          labels: { "app.kubernetes.io/name": "alertmanager", alertmanager: `${r.name}-alertmanager` },
+          spec: { securityContext: nonRoot, containers: [container("alertmanager", [{ name: "http-web", containerPort: 9093 }])] },
+        },
+        {
+          origin: "grafana Deployment",
+          namespace: ns,
+          labels: { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": r.name },
+          spec: {
+            securityContext: { runAsNonRoot: true, runAsUser: 472, fsGroup: 472, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [container("grafana", [{ name: "grafana", containerPort: 3000 }])],
+            env: [{ valueFrom: { secretKeyRef: { name: r.values.grafana?.admin?.existingSecret } } }],
+          },
+        },
+        {
+          origin: "prometheus-operator Deployment",
+          namespace: ns,
+          labels: { app: `${r.name}-operator`, "app.kubernetes.io/name": `${r.name}-prometheus-operator` },
+          spec: { securityContext: nonRoot, containers: [container("kube-prometheus-stack", [{ name: "https", containerPort: 10250 }])] },
+        },
+        {
+          origin: "prometheus-node-exporter DaemonSet",
+          namespace: ns,
+          labels: { "app.kubernetes.io/name": "prometheus-node-exporter", "app.kubernetes.io/instance": r.name },
+          spec: { hostNetwork: true, hostPID: true, containers: [container("node-exporter", [{ name: "http-metrics", containerPort: 9100 }])], tolerations: [{ operator: "Exists", effect: "NoSchedule" }] },
+        },
+        {
+          origin: "kube-state-metrics Deployment",
+          namespace: ns,
+          labels: { "app.kubernetes.io/name": "kube-state-metrics", "app.kubernetes.io/instance": r.name },
+          spec: { securityContext: nonRoot, containers: [container("kube-state-metrics", [{ name: "http", containerPort: 8080 }])] },
+        },
+      ],
+      services: [
+        { name: `${r.name}-prometheus`, namespace: ns, selector: { "app.kubernetes.io/name": "prometheus", prometheus: `${r.name}-prometheus` }, ports: [{ name: "http-web", port: 9090, targetPort: 9090 }] },
+        { name: `${r.name}-grafana`, namespace: ns, selector: { "app.kubernetes.io/name": "grafana", "app.kubernetes.io/instance": r.name }, ports: [{ name: "http-web", port: 80, targetPort: 3000 }] },
+        { name: `${r.name}-alertmanager`, namespace: ns, selector: { "app.kubernetes.io/name": "alertmanager" }, ports: [{ name: "http-web", port: 9093, targetPort: 9093 }] },
+      ],
+      creates: [`ServiceAccount ${ns}/${r.name}-prometheus`],
+      source: "prometheus-community/helm-charts charts/kube-prometheus-stack 88.5.3 templates/prometheus/, templates/alertmanager/, charts/grafana, charts/prometheus-node-exporter, charts/kube-state-metrics",
+    };
+  },
+
+  // kedacore/charts keda 2.20.2: templates/manager/deployment.yaml (app.kubernetes.io/name=keda-operator,
+  // metrics 8080, gRPC 9666), templates/metrics-server/deployment.yaml (keda-operator-metrics-apiserver,
+  // 6443, the APIService backend), templates/webhooks/deployment.yaml (keda-admission-webhooks, 9443).
+  keda: (r) => ({
+    pods: [
+      { origin: "keda-operator", namespace: r.namespace, labels: { app: "keda-operator", "app.kubernetes.io/name": "keda-operator" }, spec: { serviceAccountName: "keda-operator", containers: [container("keda-operator", [{ name: "metricsservice", containerPort: 9666 }, { name: "metrics", containerPort: 8080 }])] } },
+      { origin: "keda-operator-metrics-apiserver", namespace: r.namespace, labels: { app: "keda-operator-metrics-apiserver", "app.kubernetes.io/name": "keda-operator-metrics-apiserver" }, spec: { containers: [container("keda-operator-metrics-apiserver", [{ name: "https", containerPort: 6443 }, { name: "metrics", containerPort: 8080 }])] } },
+      { origin: "keda-admission-webhooks", namespace: r.namespace, labels: { app: "keda-admission-webhooks", "app.kubernetes.io/name": "keda-admission-webhooks" }, spec: { containers: [container("keda-admission-webhooks", [{ name: "http", containerPort: 9443 }])] } },
+    ],
+    services: [],
+    creates: [],
+    source: "kedacore/charts keda 2.20.2 templates/manager, templates/metrics-server, templates/webhooks",
+  }),
+
+  // external-secrets/external-secrets deploy/charts/external-secrets 2.9.0: templates/deployment.yaml
+  // (app.kubernetes.io/name=external-secrets, metrics 8080), webhook-deployment.yaml
+  // (external-secrets-webhook, 10250), cert-controller-deployment.yaml.
+  "external-secrets": (r) => ({
+    pods: [
+      { origin: "external-secrets", namespace: r.namespace, labels: { "app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": r.name }, spec: { serviceAccountName: r.values.serviceAccount?.name ?? "external-secrets", containers: [container("external-secrets", [{ name: "metrics", containerPort: 8080 }])] } },
+      { origin: "external-secrets-webhook", namespace: r.namespace, labels: { "app.kubernetes.io/name": "external-secrets-webhook", "app.kubernetes.io/instance": r.name }, spec: { containers: [container("webhook", [{ name: "webhook", containerPort: 10250 }, { name: "metrics", containerPort: 8080 }])] } },
+      { origin: "external-secrets-cert-controller", namespace: r.namespace, labels: { "app.kubernetes.io/name": "external-secrets-cert-controller", "app.kubernetes.io/instance": r.name }, spec: { containers: [container("cert-controller", [{ name: "metrics", containerPort: 8080 }])] } },
+    ],
+    services: [],
+    creates: [`ServiceAccount ${r.namespace}/${r.values.serviceAccount?.name ?? "external-secrets"}`],
+    source: "external-secrets/external-secrets deploy/charts/external-secrets 2.9.0 templates/deployment.yaml, webhook-deployment.yaml, cert-controller-deployment.yaml",
+  }),
+
+  // zilliztech/milvus-helm charts/milvus 5.0.19: templates/*-deployment.yaml (labels
+  // app.kubernetes.io/name=milvus, app.kubernetes.io/instance, component), templates/service.yaml
+  // (port 19530 "milvus", 9091 "metrics"), etcd subchart.
+  milvus: (r): ChartRender => {
+    const sel = { "app.kubernetes.io/name": "milvus", "app.kubernetes.io/instance": r.name };
+    const ports = [{ name: "milvus", containerPort: 19530 }, { name: "metrics", containerPort: 9091 }];
+    const comps = r.values.cluster?.enabled === false ? ["standalone"] : ["proxy", "querynode", "datanode", "mixcoord", "streamingnode"];
+    return {
+      pods: comps.map((c) => ({ origin: c, namespace: r.namespace, labels: { ...sel, component: c }, spec: { containers: [container(c, ports)] } })),
+      services: [{ name: r.name, namespace: r.namespace, selector: { ...sel, component: comps.includes("proxy") ? "proxy" : "standalone" }, ports: [{ name: "milvus", port: 19530, targetPort: "milvus" }, { name: "metrics", port: 9091, targetPort: "metrics" }] }],
+      creates: [],
+      source: "zilliztech/milvus-helm charts/milvus 5.0.19 templates/",
+    };
+  },
+};
+
+export function chartRenders(r: Release, cfg: PlatformConfig): ChartRender | undefined {
+  return RENDERERS[r.chart]?.(r, cfg);
+}
+
+/** Charts the model has a renderer for. */
+export const MODELLED_CHARTS = Object.keys(RENDERERS);
