@@ -9,7 +9,7 @@ rmSync('dist', { recursive: true, force: true });
 const common = {
   bundle: true,
   platform: 'node',
-  target: 'node20',
+  target: 'node26',
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',

@@ -9,7 +9,6 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import { pino, type Logger } from 'pino';
-import type { FetchLike } from './azure/client.js';
 import type { Config } from './config.js';
 import { SafetyEngine } from './engine.js';
 import {
@@ -24,6 +23,7 @@ import {
 } from './http/schemas.js';
 import type { CounterHandle, HistogramHandle } from './fastMetrics.js';
 import { Metrics } from './metrics.js';
+import { OverloadedError } from './resilience/admission.js';
 import { sleep } from './resilience/retry.js';
 import type { Direction, Layer, Level, ModerationResult } from './types.js';
 
@@ -41,7 +41,6 @@ export interface ServiceDeps {
   readonly logger?: Logger;
   readonly now?: () => number;
   readonly random?: () => number;
-  readonly fetch?: FetchLike;
   readonly extraLayers?: readonly Layer[];
   /** Collect Node.js default process metrics (default true). */
   readonly defaultMetrics?: boolean;
@@ -61,6 +60,11 @@ export interface Service {
   readiness(): { ready: boolean; reasons: string[] };
   /** Graceful shutdown: /ready turns 503, optional delay, stop accepting, drain in-flight, close. */
   shutdown(): Promise<void>;
+}
+
+/** The only block reason that leaves the service through LiteLLM. */
+export function genericReason(direction: Direction, requestId: string): string {
+  return `${direction === 'input' ? 'The request' : 'The response'} was blocked by the content-safety policy (request id ${requestId})`;
 }
 
 const REQUEST_ID_OK = /^[\w.:-]{1,128}$/;
@@ -96,13 +100,13 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
   let engine: SafetyEngine | undefined;
   const metrics = new Metrics({
     breakerState: () => engine?.breaker?.state,
+    azureInFlight: () => (engine?.admission ? { inFlight: engine.admission.inFlight, queued: engine.admission.queued } : undefined),
     defaultMetrics: deps.defaultMetrics ?? true,
   });
   engine = new SafetyEngine(config, {
     metrics,
     ...(deps.now ? { now: deps.now } : {}),
     ...(deps.random ? { random: deps.random } : {}),
-    ...(deps.fetch ? { fetch: deps.fetch } : {}),
     ...(deps.extraLayers ? { extraLayers: deps.extraLayers } : {}),
   });
   const eng = engine;
@@ -115,6 +119,14 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
     // per request); log lines of a request carry reqId explicitly instead.
     childLoggerFactory: (root) => root,
     bodyLimit: config.server.bodyLimitBytes,
+    // A stalled upload cannot hold memory or a connection past requestTimeoutMs (Node answers 408 and closes).
+    requestTimeout: config.server.requestTimeoutMs,
+    keepAliveTimeout: config.server.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: Math.min(config.server.requestTimeoutMs, 60_000),
+      // how often Node checks for expired requests (its default, 30 s, would let a stalled upload live that long)
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(config.server.requestTimeoutMs / 4))),
+    },
     genReqId,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
@@ -131,6 +143,18 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
 
   app.setErrorHandler((err: FastifyError, req: FastifyRequest, reply: FastifyReply) => {
     let body: ErrorBody;
+    if ((err as unknown) instanceof OverloadedError) {
+      const o = err as unknown as OverloadedError;
+      countError(req, 503);
+      req.log.warn({ reqId: req.id, reason: o.reason }, 'Azure calls shed: answering 503');
+      void reply
+        .code(503)
+        .header('retry-after', String(o.retryAfterSeconds))
+        .header('x-request-id', req.id)
+        .type('application/json; charset=utf-8')
+        .send(errorBody(503, 'overloaded', `the service is at capacity; retry after ${o.retryAfterSeconds} s (request id ${req.id})`));
+      return;
+    }
     if (err.validation) {
       body = errorBody(
         400,
@@ -231,6 +255,8 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
         textChars: text.length,
         layers: result.layers.map((l) => `${l.name}=${l.level}`),
       };
+      // Why it was not safe: rule names, term ids and failure kinds, never the moderated text.
+      if (result.level !== 'safe') entry['reasons'] = result.layers.filter((l) => l.level !== 'safe').map((l) => `${l.name}: ${l.explanation}`);
       if (logText) {
         entry['text'] = text;
         if (context !== undefined) entry['context'] = context;
@@ -273,29 +299,28 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
         const direction: Direction = body.input_type === 'request' ? 'input' : 'output';
         const texts = body.texts ?? [];
         const images = body.images ?? [];
-        let total = 0;
-        for (const t of texts) total += t.length;
-        if (total > config.server.maxTextChars) return tooLong(reply, req, total);
+        // All texts of one call are moderated as one document, so the limit applies to the
+        // joined document (separators included): what is checked is what is sent to Azure.
+        const joined = texts.length === 0 ? '' : texts.length === 1 ? (texts[0] as string) : texts.join('\n\n');
+        if (joined.length > config.server.maxTextChars) return tooLong(reply, req, joined.length);
         void reply.header('x-request-id', req.id);
         if (shuttingDown) void reply.header('connection', 'close');
 
         if (images.length > 0 && config.litellmGuardrail.images === 'block') {
           probeFor(ROUTES.litellm).verdicts.blocked.inc();
-          return { action: 'BLOCKED', blocked_reason: 'images cannot be checked by the safety service (litellmGuardrail.images: block)' };
+          req.log.info({ reqId: req.id, endpoint: ROUTES.litellm, verdict: 'blocked', categories: ['images'] }, 'moderation decision');
+          return { action: 'BLOCKED', blocked_reason: genericReason(direction, req.id) };
         }
-        if (texts.length === 0 || total === 0) {
+        if (joined.length === 0) {
           probeFor(ROUTES.litellm).verdicts.safe.inc();
           return { action: 'NONE' };
         }
-        // All texts of one call are moderated as one document (one Azure call per 10k chars).
-        const joined = texts.length === 1 ? (texts[0] as string) : texts.join('\n\n');
         const result = await decide(req, ROUTES.litellm, direction, joined, undefined);
         if (shuttingDown) void reply.header('connection', 'close');
         if (result.level === 'blocked') {
-          return {
-            action: 'BLOCKED',
-            blocked_reason: `Blocked by safety service [${result.categories.join(', ')}]: ${result.explanation} (request id ${req.id})`,
-          };
+          // LiteLLM passes blocked_reason towards the end user: say nothing about which rule
+          // matched or what failed inside; the detail is in the log line and the metrics.
+          return { action: 'BLOCKED', blocked_reason: genericReason(direction, req.id) };
         }
         // Warnings do not block; the service never rewrites texts, so GUARDRAIL_INTERVENED is never returned.
         return { action: 'NONE' };
@@ -349,6 +374,7 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
         await app.close();
       } finally {
         clearInterval(reaper);
+        await eng.close();
       }
       logger.info('shutdown complete');
     })();

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { isAllowedEndpoint } from './endpoint.js';
 
 /**
  * Configuration schema. Every key has a default except `azure.endpoint`, which is
@@ -61,6 +62,10 @@ export const configSchema = z
         port: z.int().min(0).max(65535).default(8080),
         bodyLimitBytes: z.int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
         maxTextChars: z.int().min(1).max(10_000_000).default(100_000),
+        /** The whole request (headers and body) must arrive within this time, or the connection is answered 408 and closed. */
+        requestTimeoutMs: z.int().min(100).max(600_000).default(10_000),
+        /** Idle keep-alive connections from clients are closed after this time. */
+        keepAliveTimeoutMs: z.int().min(100).max(600_000).default(65_000),
         shutdownTimeoutMs: z.int().min(0).max(600_000).default(10_000),
         shutdownDelayMs: z.int().min(0).max(600_000).default(0),
       })
@@ -76,7 +81,10 @@ export const configSchema = z
       .strictObject({
         enabled: z.boolean().default(true),
         endpoint: z
-          .url({ protocol: /^https?$/, error: 'must be an http(s) URL, e.g. https://<resource>.cognitiveservices.azure.com' })
+          .url({ protocol: /^https?$/, error: 'must be an https:// URL, e.g. https://<resource>.cognitiveservices.azure.com' })
+          .refine(isAllowedEndpoint, {
+            error: 'must be an https:// URL (http:// is accepted only for a loopback host such as 127.0.0.1, for tests)',
+          })
           .optional(),
         apiVersion: z.string().min(1).default('2024-09-01'),
         outputType: z.enum(['FourSeverityLevels', 'EightSeverityLevels']).default('FourSeverityLevels'),
@@ -94,6 +102,24 @@ export const configSchema = z
         haltOnBlocklistHit: z.boolean().default(false),
         maxCharsPerCall: z.int().min(100).max(10_000).default(10_000),
         timeoutMs: z.int().min(1).max(60_000).default(1_500),
+        /** Larger Azure response bodies are not read (fail closed). */
+        maxResponseBytes: z.int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
+        admission: z
+          .strictObject({
+            /** Keep-alive connections to the Azure endpoint (one undici Pool). */
+            maxConnections: z.int().min(1).max(4096).default(128),
+            /** Azure calls in flight at once; more wait in the queue. */
+            maxInFlight: z.int().min(1).max(100_000).default(256),
+            /** Calls that may wait for a slot; beyond it a call is shed (503 + Retry-After). */
+            maxQueue: z.int().min(0).max(1_000_000).default(512),
+            /** How long a call may wait for a slot before it is shed. */
+            queueTimeoutMs: z.int().min(1).max(60_000).default(250),
+            /** Retry-After (seconds) on a shed request. */
+            retryAfterSeconds: z.int().min(0).max(3600).default(1),
+            /** Chunks of one long text analysed concurrently. */
+            chunkConcurrency: z.int().min(1).max(64).default(4),
+          })
+          .prefault({}),
         retry: z
           .strictObject({
             maxRetries: z.int().min(0).max(5).default(2),

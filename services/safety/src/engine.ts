@@ -1,4 +1,4 @@
-import { AzureContentSafetyClient, type FetchLike } from './azure/client.js';
+import { AzureContentSafetyClient } from './azure/client.js';
 import type { Config } from './config.js';
 import { AzureContentSafetyLayer } from './layers/azure.js';
 import { HeuristicsLayer } from './layers/heuristics.js';
@@ -6,6 +6,7 @@ import { KeywordBlocklistLayer } from './layers/keywords.js';
 import { hallucinationLayer, promptInjectionLayer } from './layers/phraseLayer.js';
 import { RegexBlocklistLayer } from './layers/regex.js';
 import type { Metrics } from './metrics.js';
+import { Admission, OverloadedError } from './resilience/admission.js';
 import { CircuitBreaker } from './resilience/breaker.js';
 import type { CheckContext, Direction, Layer, LayerResult, Level, ModerationResult, ReportedLayerResult } from './types.js';
 import { combine } from './verdict.js';
@@ -15,7 +16,6 @@ export interface EngineDeps {
   /** Injectable clock for the circuit breaker (ms). */
   readonly now?: () => number;
   readonly random?: () => number;
-  readonly fetch?: FetchLike;
   /** Extra layers appended to the pipeline (e.g. a vLLM-served guard model). */
   readonly extraLayers?: readonly Layer[];
 }
@@ -24,6 +24,8 @@ export interface EngineDeps {
 export class SafetyEngine {
   readonly layers: readonly Layer[];
   readonly breaker: CircuitBreaker | undefined;
+  readonly admission: Admission | undefined;
+  private readonly client: AzureContentSafetyClient | undefined;
   private readonly byDirection: Readonly<Record<Direction, readonly Layer[]>>;
   private readonly probes: Readonly<Record<Direction, readonly LayerProbe[]>>;
 
@@ -52,6 +54,12 @@ export class SafetyEngine {
         ...(deps.now ? { now: deps.now } : {}),
         onStateChange: (_from, to) => metrics.breakerTransitions.inc({ to }),
       });
+      this.admission = new Admission({
+        maxInFlight: az.admission.maxInFlight,
+        maxQueue: az.admission.maxQueue,
+        queueTimeoutMs: az.admission.queueTimeoutMs,
+        retryAfterSeconds: az.admission.retryAfterSeconds,
+      });
       const client = new AzureContentSafetyClient({
         endpoint: az.endpoint,
         key: config.azureKey,
@@ -64,7 +72,9 @@ export class SafetyEngine {
         baseDelayMs: az.retry.baseDelayMs,
         maxDelayMs: az.retry.maxDelayMs,
         breaker: this.breaker,
-        ...(deps.fetch ? { fetch: deps.fetch } : {}),
+        admission: this.admission,
+        maxConnections: az.admission.maxConnections,
+        maxResponseBytes: az.maxResponseBytes,
         ...(deps.random ? { random: deps.random } : {}),
         observer: {
           attempt(outcome, status) {
@@ -75,6 +85,9 @@ export class SafetyEngine {
           rejectedByBreaker() {
             metrics.azureErrors.inc({ kind: 'circuit_open' });
           },
+          shed(reason) {
+            metrics.shed.inc({ reason });
+          },
         },
       });
       layers.push(
@@ -84,10 +97,14 @@ export class SafetyEngine {
           warnAtOrAbove: az.warnAtOrAbove,
           failureMode: config.failureMode,
           maxCharsPerCall: az.maxCharsPerCall,
+          chunkConcurrency: az.admission.chunkConcurrency,
         }),
       );
+      this.client = client;
     } else {
       this.breaker = undefined;
+      this.admission = undefined;
+      this.client = undefined;
     }
 
     for (const extra of deps.extraLayers ?? []) layers.push(extra);
@@ -124,11 +141,17 @@ export class SafetyEngine {
     return this.breaker.state !== 'open';
   }
 
+  /** Close the connection pool to Azure. */
+  async close(): Promise<void> {
+    await this.client?.close();
+  }
+
   async moderate(text: string, ctx: CheckContext): Promise<ModerationResult> {
     const layers = this.byDirection[ctx.direction];
     const probes = this.probes[ctx.direction];
     const results: ReportedLayerResult[] = new Array<ReportedLayerResult>(layers.length);
     let pending: Array<Promise<void>> | undefined;
+    let shed: OverloadedError | undefined;
 
     for (let i = 0; i < layers.length; i++) {
       const layer = layers[i] as Layer;
@@ -148,6 +171,7 @@ export class SafetyEngine {
               results[idx] = this.report(layer.name, probe, r, start);
             },
             (e: unknown) => {
+              if (e instanceof OverloadedError) shed = e;
               results[idx] = this.report(layer.name, probe, layerError(e), start);
             },
           ),
@@ -157,6 +181,7 @@ export class SafetyEngine {
       }
     }
     if (pending !== undefined) await Promise.all(pending);
+    if (shed !== undefined) throw shed;
 
     const combined = combine(results);
     if (combined.level !== 'safe') {

@@ -83,8 +83,38 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(opts: { breakerState?: () => BreakerState | undefined; defaultMetrics?: boolean } = {}) {
+  /** Requests answered 503 because Azure calls were shed by admission control. */
+  readonly shed = new Counter({
+    name: 'safety_azure_shed_total',
+    help: 'Azure calls shed by admission control (answered 503 + Retry-After), by reason: queue_full|queue_timeout|starved',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+
+  /** Matches of the local layers on decoded (base64, percent, hex) content: the evasion was caught on the second pass. */
+  readonly decodedMatches = new Counter({
+    name: 'safety_decoded_matches_total',
+    help: 'Local-layer matches found only after decoding an encoded run (base64, percent-encoding, hex), by layer',
+    labelNames: ['layer'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(
+    opts: { breakerState?: () => BreakerState | undefined; azureInFlight?: () => { inFlight: number; queued: number } | undefined; defaultMetrics?: boolean } = {},
+  ) {
     const read = opts.breakerState;
+    const load = opts.azureInFlight;
+    new Gauge({
+      name: 'safety_azure_in_flight',
+      help: 'Azure calls in flight (state=running) and waiting for admission (state=queued)',
+      labelNames: ['state'] as const,
+      registers: [this.registry],
+      collect() {
+        const l = load?.();
+        this.set({ state: 'running' }, l?.inFlight ?? 0);
+        this.set({ state: 'queued' }, l?.queued ?? 0);
+      },
+    });
     new Gauge({
       name: 'safety_azure_circuit_breaker_state',
       help: 'Azure circuit breaker state: 0 closed, 1 open, 2 half-open; -1 when the Azure layer is disabled',

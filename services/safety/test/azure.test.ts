@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AzureCallError, AzureContentSafetyClient, parseAnalyzeResponse } from '../src/azure/client.js';
+import { Admission } from '../src/resilience/admission.js';
 import { CircuitBreaker } from '../src/resilience/breaker.js';
 import { backoffDelay, parseRetryAfter } from '../src/resilience/retry.js';
 import {
@@ -267,6 +268,9 @@ describe('client internals', () => {
       baseDelayMs: 100,
       maxDelayMs: 400,
       breaker: new CircuitBreaker({ failureThreshold: 10, cooldownMs: 1000 }),
+      admission: new Admission({ maxInFlight: 4, maxQueue: 4, queueTimeoutMs: 100, retryAfterSeconds: 1 }),
+      maxConnections: 2,
+      maxResponseBytes: 65536,
       random: () => 0.5,
       sleep: async (ms) => {
         sleeps.push(ms);
@@ -280,6 +284,7 @@ describe('client internals', () => {
     expect(fake.count).toBe(3);
     expect(fake.requests[0]?.path).toBe('/contentsafety/text:analyze'); // trailing slash of the endpoint handled
     expect(sleeps).toEqual([400, 400]); // Retry-After 30 s capped at maxDelayMs
+    await client.close();
   });
 
   it('validates the response shape strictly', () => {

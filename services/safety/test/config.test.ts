@@ -25,6 +25,8 @@ describe('config', () => {
       port: 8080,
       bodyLimitBytes: 1048576,
       maxTextChars: 100000,
+      requestTimeoutMs: 10000,
+      keepAliveTimeoutMs: 65000,
       shutdownTimeoutMs: 10000,
       shutdownDelayMs: 0,
     });

@@ -97,6 +97,10 @@ export interface RecordedRequest {
   readonly query: URLSearchParams;
   readonly headers: IncomingMessage['headers'];
   readonly body: Record<string, unknown>;
+  /** The raw request body as received. */
+  readonly raw: string;
+  /** Client port of the connection the request came on. */
+  readonly remotePort: number;
 }
 
 export type FakeAction =
@@ -104,7 +108,9 @@ export type FakeAction =
   | { readonly kind: 'json'; readonly status: number; readonly body: unknown; readonly headers?: Record<string, string> }
   | { readonly kind: 'raw'; readonly status: number; readonly body: string }
   | { readonly kind: 'delay'; readonly ms: number; readonly then: FakeAction }
-  | { readonly kind: 'destroy' };
+  | { readonly kind: 'destroy' }
+  /** Block this process's event loop for `ms` (a CPU-starved service), then act. */
+  | { readonly kind: 'busy'; readonly ms: number; readonly then: FakeAction };
 
 export const CATEGORIES = ['Hate', 'SelfHarm', 'Sexual', 'Violence'] as const;
 
@@ -124,6 +130,10 @@ export class FakeAzure {
   behavior: (n: number, req: RecordedRequest) => FakeAction = () => ({ kind: 'analyze' });
   private server: Server | undefined;
   private port = 0;
+  /** Connections open right now, and the most ever open at once. */
+  openConnections = 0;
+  maxOpenConnections = 0;
+  totalConnections = 0;
 
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
@@ -135,6 +145,14 @@ export class FakeAzure {
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => this.handle(req, res));
+    this.server.on('connection', (sock) => {
+      this.openConnections++;
+      this.totalConnections++;
+      this.maxOpenConnections = Math.max(this.maxOpenConnections, this.openConnections);
+      sock.on('close', () => {
+        this.openConnections--;
+      });
+    });
     await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', r));
     this.port = (this.server.address() as AddressInfo).port;
     return this;
@@ -153,12 +171,21 @@ export class FakeAzure {
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
       let body: Record<string, unknown> = {};
+      const raw = Buffer.concat(chunks).toString('utf8');
       try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        body = JSON.parse(raw) as Record<string, unknown>;
       } catch {
         body = {};
       }
-      const rec: RecordedRequest = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body };
+      const rec: RecordedRequest = {
+        method: req.method ?? '',
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body,
+        raw,
+        remotePort: req.socket.remotePort ?? 0,
+      };
       const n = this.requests.length;
       this.requests.push(rec);
       this.act(this.behavior(n, rec), rec, res);
@@ -185,6 +212,14 @@ export class FakeAzure {
       case 'destroy':
         res.socket?.destroy();
         return;
+      case 'busy': {
+        const until = performance.now() + action.ms;
+        while (performance.now() < until) {
+          // spin: nothing else in this process runs meanwhile
+        }
+        this.act(action.then, rec, res);
+        return;
+      }
     }
   }
 
@@ -251,6 +286,8 @@ export function useFakeAzure(): { fake: FakeAzure; track(r: Running): Running } 
   afterEach(async () => {
     await Promise.all(open.splice(0).map((r) => r.close()));
     fake.requests.length = 0;
+    fake.maxOpenConnections = fake.openConnections;
+    fake.totalConnections = 0;
     fake.behavior = () => ({ kind: 'analyze' });
   });
   return {

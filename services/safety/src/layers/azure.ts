@@ -1,5 +1,6 @@
 import { AZURE_TEXT_CATEGORIES, AzureCallError, type AzureContentSafetyClient, type AzureTextCategory } from '../azure/client.js';
 import type { FileConfig } from '../config.js';
+import { OverloadedError } from '../resilience/admission.js';
 import type { CheckContext, Direction, Layer, LayerResult } from '../types.js';
 
 type FailureMode = FileConfig['failureMode'];
@@ -11,6 +12,8 @@ export interface AzureLayerOptions {
   readonly failureMode: FailureMode;
   /** Azure accepts at most 10k characters (code points) per call; longer texts are split. */
   readonly maxCharsPerCall: number;
+  /** Chunks of one text analysed concurrently (the rest wait), so one long text cannot take every slot. */
+  readonly chunkConcurrency: number;
 }
 
 /** Split into chunks of at most `size` Unicode code points (never splitting a surrogate pair). */
@@ -62,13 +65,15 @@ export class AzureContentSafetyLayer implements Layer {
     const blocklists = new Set<string>();
     let attempts = 0;
     try {
-      const results = await Promise.all(chunks.map((c) => this.client.analyzeText(c)));
+      const results = await mapLimit(chunks, this.opts.chunkConcurrency, (c) => this.client.analyzeText(c));
       for (const r of results) {
         attempts += r.attempts;
         for (const c of AZURE_TEXT_CATEGORIES) severities[c] = Math.max(severities[c], r.severities[c]);
         for (const m of r.blocklistMatches) blocklists.add(m.blocklistName);
       }
     } catch (e) {
+      // Shed load is not an Azure failure: the engine turns it into 503 + Retry-After.
+      if (e instanceof OverloadedError) throw e;
       return this.failure(e);
     }
 
@@ -119,4 +124,27 @@ export class AzureContentSafetyLayer implements Layer {
       details: { failureKind: kind, attempts, ...(status !== undefined ? { status } : {}), failureMode: this.opts.failureMode },
     };
   }
+}
+
+/** Map with at most `limit` calls in flight; rejects on the first failure (no new calls start after it). */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  if (items.length === 1) return [await fn(items[0] as T)];
+  const out = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async (): Promise<void> => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i] as T);
+      } catch (e) {
+        failed = true;
+        throw e;
+      }
+    }
+  };
+  const workers: Array<Promise<void>> = [];
+  for (let k = 0; k < Math.min(limit, items.length); k++) workers.push(worker());
+  await Promise.all(workers);
+  return out;
 }

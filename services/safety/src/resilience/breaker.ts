@@ -71,6 +71,22 @@ export class CircuitBreaker {
     if (this.stateValue !== 'closed') this.transition('closed');
   }
 
+  /**
+   * The call ended in a way that says nothing about the dependency's health (e.g. it
+   * answered 400 to our input, or this process was too starved to hear the answer):
+   * the failure count is unchanged, and a half-open probe just gives its slot back
+   * (the next call probes again).
+   */
+  onNeutral(permit: Permit): void {
+    if (permit === 'probe') {
+      this.probeInFlight = false;
+      if (this.stateValue === 'half_open') {
+        // back to open with the cool-down already elapsed: the next call probes again
+        this.stateValue = 'open';
+      }
+    }
+  }
+
   onFailure(permit: Permit): void {
     if (permit === 'rejected') return;
     if (permit === 'probe') {
