@@ -2,7 +2,7 @@
  * ModelServer: one vLLM deployment per configured model.
  *
  * - Image pinned from the versions catalog; arguments valid for that version, from the model's
- *   recipe for the pool's GPU architecture (Hopper: no prefix caching, the recipe's batching).
+ *   recipe for the pool's GPU architecture (Hopper: the recipe's batching, prefix caching on).
  * - Weights: from the platform's S3 bucket with --load-format runai_streamer, through a read-only
  *   Pod Identity role; or downloaded from Hugging Face (models.<name>.weights.source).
  * - The API key arrives as VLLM_API_KEY from an ExternalSecret; probes use /health, which stays

@@ -61,11 +61,27 @@ describe("vLLM arguments", () => {
     ]);
   });
 
-  it("for gpt-oss-120b at TP 1 on H100: the Hopper recipe with its OOM fix, no prefix caching", () => {
+  it("for gpt-oss-120b at TP 1 on H100: the Hopper recipe with its OOM fix, prefix caching on, no stream bursts", () => {
     const args = vllmArgs(base("gpt-oss-120b", ["p5.4xlarge"], 1)) as string[];
-    expect(args).toContain("--no-enable-prefix-caching");
+    expect(args).toContain("--enable-prefix-caching");
+    expect(args).not.toContain("--no-enable-prefix-caching");
+    expect(args).not.toContain("--stream-interval");
     expect(argValue(args, "--max-num-batched-tokens")).toBe("1024");
-    expect(recipeFor(MODELS["gpt-oss-120b"], requireInstanceType("p5.48xlarge"), 2).args).toContain("8192");
+    expect(argValue(args, "--max-cudagraph-capture-size")).toBe("1024");
+    const tp2 = recipeFor(MODELS["gpt-oss-120b"], requireInstanceType("p5.48xlarge"), 2);
+    expect(tp2).toEqual({ prefixCaching: true, args: ["--max-num-batched-tokens", "8192", "--max-cudagraph-capture-size", "2048"] });
+  });
+
+  it.each(Object.values(MODELS).filter((m) => m.kind === "llm"))("every recipe of $key keeps the CUDA graph capture size within its batched tokens (vLLM caps it there)", (m) => {
+    for (const r of [m.recipe.default, m.recipe.hopper, "hopperTp1" in m.recipe ? m.recipe.hopperTp1 : undefined]) {
+      if (!r) continue;
+      const a = r.args as readonly string[];
+      const capture = a.indexOf("--max-cudagraph-capture-size");
+      const batched = a.indexOf("--max-num-batched-tokens");
+      if (capture >= 0) expect(Number(a[capture + 1])).toBeLessThanOrEqual(Number(a[batched + 1]));
+      expect(r.prefixCaching).toBe(true);
+      expect(a).not.toContain("--stream-interval");
+    }
   });
 
   it("falls back to Hugging Face with a pinned revision when weights.source is huggingface", () => {
