@@ -40,8 +40,9 @@ export function devicePluginValues(): Record<string, unknown> {
 export function dcgmExporterValues(): Record<string, unknown> {
   return {
     serviceMonitor: { enabled: true, interval: "15s", additionalLabels: { "app.kubernetes.io/part-of": "llm-platform" } },
-    // Attribute GPU metrics to the pods using them (per-model GPU dashboards).
-    mapPodsMetrics: true,
+    // GPU metrics carry the pod using them (per-model GPU dashboards) with no value to set: chart
+    // 4.8.2 always sets DCGM_EXPORTER_KUBERNETES=true and mounts the kubelet pod-resources socket
+    // (NVIDIA/dcgm-exporter deployment/templates/daemonset.yaml); `mapPodsMetrics` was removed (#153).
     nodeSelector: { [GPU_PRESENT_LABEL]: "true" },
     tolerations: [gpuToleration],
     resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "512Mi" } },
