@@ -207,8 +207,12 @@ export class MilvusStore implements VectorStore {
       });
       check(`CreateIndex ${ix.indexName}`, r);
     }
-    const loaded = await this.client.loadCollection({ collection_name: name });
-    check('LoadCollection', loaded);
+    const state = await this.client.getLoadState({ collection_name: name });
+    if (String(state.state) !== 'LoadStateLoaded') {
+      // waits until Milvus reports 100% loaded
+      const loaded = await this.client.loadCollection({ collection_name: name });
+      check('LoadCollection', loaded);
+    }
     return result;
   }
 

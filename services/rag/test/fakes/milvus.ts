@@ -16,6 +16,7 @@ const require = createRequire(import.meta.url);
 const SDK_PROTO_MILVUS = require('@zilliz/milvus2-sdk-node/dist/milvus/proto-json/milvus') as { default?: unknown };
 const SDK_PROTO_SCHEMA = require('@zilliz/milvus2-sdk-node/dist/milvus/proto-json/schema.base') as { default?: unknown };
 
+let packageDef: ReturnType<typeof fromJSON> | undefined;
 const LOADER_OPTIONS = { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true };
 
 export interface RecordedCall {
@@ -88,6 +89,7 @@ export class FakeMilvus {
   /** make a method fail with a gRPC status or a Milvus status */
   failures = new Map<string, { grpcCode?: grpc.status; reason: string }>();
   healthy = true;
+  readonly loaded = new Set<string>();
   private server: grpc.Server | undefined;
   private readonly schemaType: protobuf.Type;
   port = 0;
@@ -101,8 +103,18 @@ export class FakeMilvus {
     return this.calls.filter((c) => c.method === method);
   }
 
+  /** Forget recorded calls, collections and failure settings (the server keeps running). */
+  reset(): void {
+    this.calls.length = 0;
+    for (const c of this.collections.values()) c.rows.clear();
+    this.nextSearch = undefined;
+    this.failures.clear();
+    this.healthy = true;
+  }
+
   async start(): Promise<string> {
-    const def = fromJSON((SDK_PROTO_MILVUS.default ?? SDK_PROTO_MILVUS) as never, LOADER_OPTIONS);
+    packageDef ??= fromJSON((SDK_PROTO_MILVUS.default ?? SDK_PROTO_MILVUS) as never, LOADER_OPTIONS);
+    const def = packageDef;
     const service = def['milvus.proto.milvus.MilvusService'] as unknown as grpc.ServiceDefinition;
     const impl: grpc.UntypedServiceImplementation = {};
     for (const [method, md] of Object.entries(service)) {
@@ -202,7 +214,10 @@ export class FakeMilvus {
       case 'GetLoadingProgress':
         return { status: OK, progress: '100', refresh_progress: '100' };
       case 'GetLoadState':
-        return { status: OK, state: 'LoadStateLoaded' };
+        return { status: OK, state: this.loaded.has(req['collection_name']) ? 'LoadStateLoaded' : 'LoadStateNotLoad' };
+      case 'LoadCollection':
+        this.loaded.add(req['collection_name']);
+        return undefined;
       case 'Upsert':
       case 'Insert': {
         const c = this.collections.get(req['collection_name']);
