@@ -129,7 +129,7 @@ export const CHARTS = {
     version: "1.101.0",
     appVersion: "v1.101.0",
     source:
-      "BerriAI/litellm deploy/charts/litellm-helm; chart version = LiteLLM release since PR #19438 (2026-01-20); v1.101.0 promoted to stable 2026-09-14 (litellm-docs PR #1468). Inferred: verify with helm show chart",
+      "BerriAI/litellm helm/litellm-helm (moved from deploy/charts/litellm-helm). Since 1.84.0 the chart is published at the release's bare SemVer with appVersion = the image tag (docs.litellm.ai/blog/cleaner-release-versions, 2026-04-28; charts 1.93.0, 1.103.2 and 1.104.0 seen pulled from ghcr by users). v1.101.0 is a stable release: tag 18243cd7, GHCR image manifest 200 (litellm-docs PR #1468, 2026-09-14), PyPI litellm 1.101.0. The 1.101.0 chart artifact itself was not seen: verify with helm show chart",
   },
   milvus: {
     repo: "https://zilliztech.github.io/milvus-helm",
