@@ -14,6 +14,12 @@
  * The karpenter-crd chart installs the CRDs (so they upgrade with the version); the karpenter
  * chart runs in kube-system on the system node group. Then two EC2NodeClasses (gpu, default)
  * and three NodePools (gpu-spot, gpu-on-demand, cpu).
+ *
+ * Managed node groups hold the baseline; nothing grows them (no cluster-autoscaler). Burst is
+ * Karpenter's: each NodePool launches exactly the instance types its config lists
+ * (`karpenter.<pool>.instanceTypes`), within its `limits`. The config's capacity cross-check
+ * (infra/capacity.ts) requires the GPU pools to offer every GPU a model or GPU encoder is placed
+ * on, with limits that reach every `replicas.max`.
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
@@ -252,8 +258,8 @@ export function nodePool(kind: NodePoolKind, cfg: NodePoolConfig, nodeClassName:
           nodeClassRef: { group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: nodeClassName },
           requirements: [
             { key: "karpenter.sh/capacity-type", operator: "In", values: [capacity] },
-            { key: "karpenter.k8s.aws/instance-family", operator: "In", values: [...cfg.instanceFamilies] },
-            { key: "karpenter.k8s.aws/instance-size", operator: "In", values: [...cfg.instanceSizes] },
+            // Exactly the configured, priced types (config checks each against infra/catalog/instances.ts).
+            { key: "node.kubernetes.io/instance-type", operator: "In", values: [...cfg.instanceTypes] },
             { key: "kubernetes.io/arch", operator: "In", values: ["amd64"] },
             { key: "kubernetes.io/os", operator: "In", values: ["linux"] },
           ],

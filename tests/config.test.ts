@@ -1,5 +1,9 @@
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parsePlatformConfig, PROJECT, type PlatformConfig } from "../infra/config";
+import { plan } from "../infra/plan/plan";
 import { readStackConfig, STACKS } from "./support/stacks";
 
 /** The stack file's config map as parsePlatformConfig takes it. */
@@ -95,7 +99,10 @@ const INVALID: [string, string, (r: Record<string, any>) => void, string, RegExp
   ["replicas max < min", "dev", (r) => (r.models["gpt-oss-20b"].replicas = { min: 3, max: 1 }), "models.gpt-oss-20b.replicas.max", /must be >= min \(3\), got 1/],
   ["v1beta1 consolidation policy", "dev", (r) => (r.karpenter.cpu.consolidationPolicy = "WhenUnderutilized"), "karpenter.cpu.consolidationPolicy", /"WhenUnderutilized" was removed/],
   ["GPU NodePool without GPU limit", "dev", (r) => (r.karpenter.gpuSpot.limits.gpus = 0), "karpenter.gpuSpot.limits.gpus", /must be >= 1/],
-  ["NodePool size outside the catalog", "dev", (r) => (r.karpenter.gpuSpot.instanceSizes = ["xlarge", "8xlarge"]), "karpenter.gpuSpot.instanceSizes[1]", /g5.8xlarge is not in/],
+  ["NodePool type outside the catalog", "dev", (r) => (r.karpenter.gpuSpot.instanceTypes = ["g5.xlarge", "g5.8xlarge"]), "karpenter.gpuSpot.instanceTypes[1]", /g5.8xlarge is not in infra\/catalog\/instances.ts, so it cannot be priced/],
+  ["CPU type in a GPU NodePool", "dev", (r) => (r.karpenter.gpuSpot.instanceTypes = ["m5.large"]), "karpenter.gpuSpot.instanceTypes[0]", /m5.large has no GPU; GPU NodePools take GPU types/],
+  ["GPU type in the CPU NodePool", "dev", (r) => (r.karpenter.cpu.instanceTypes = ["m5.large", "g5.xlarge"]), "karpenter.cpu.instanceTypes[1]", /g5.xlarge is a GPU type/],
+  ["NodePool type that never fits its limits", "staging", (r) => (r.karpenter.gpuSpot.limits.memoryGiB = 384), "karpenter.gpuSpot.limits", /p4d.24xlarge \(96 vCPU, 1152 GiB, 8 GPUs\) does not fit the limits \(cpu 144, memoryGiB 384, gpus 14\), so Karpenter can never launch it/],
   ["on-demand weight above spot", "staging", (r) => (r.karpenter.gpuOnDemand.weight = 60), "karpenter.gpuOnDemand.weight", /must be lower than gpuSpot.weight \(50\)/],
   ["@latest AMI in prod", "prod", (r) => (r.karpenter.amiAlias = "al2023@latest"), "karpenter.amiAlias", /must be pinned in prod/],
   ["AZ outside the region", "dev", (r) => (r.network.availabilityZones = ["us-west-2a", "us-east-1b"]), "network.availabilityZones[0]", /not in region us-east-1/],
@@ -128,6 +135,68 @@ describe("invalid configs are rejected with the key path", () => {
     const listing = found.map((p) => `${p.path}: ${p.message}`).join("\n");
     expect(atPath.length, `no problem at ${path}; got:\n${listing}`).toBeGreaterThan(0);
     expect(atPath.some((p) => message.test(p.message)), `no message at ${path} matches ${message}; got:\n${listing}`).toBe(true);
+  });
+});
+
+// GPU capacity (infra/capacity.ts): each case breaks one stack and expects the exact message.
+const CAPACITY: [string, string, (r: Record<string, any>) => void, string, string][] = [
+  [
+    "prod: 120b's replicas.max with no Karpenter NodePool offering H100 (the defect of issue 11)",
+    "prod",
+    (r) => {
+      r.karpenter.gpuSpot.instanceTypes = ["g5.2xlarge", "g5.12xlarge"];
+      r.karpenter.gpuOnDemand.instanceTypes = ["g5.2xlarge", "g5.12xlarge"];
+    },
+    "models.gpt-oss-120b.replicas.max",
+    "4 replicas need 4 H100 GPUs; node group p5 holds 2 at minNodes and no Karpenter NodePool offers h100 — add p5.4xlarge to karpenter.gpuSpot.instanceTypes or lower replicas.max",
+  ],
+  [
+    "staging: 120b's replicas.min on a p4d group at 0 nodes (the defect of issue 11)",
+    "staging",
+    (r) => (r.gpuPools.p4d.minNodes = 0),
+    "models.gpt-oss-120b.replicas.min",
+    "1 replica needs 2 A100 GPUs without an autoscaler; node group p4d holds 0 at minNodes; only 0 fit — raise gpuPools.p4d.minNodes or lower replicas.min",
+  ],
+  [
+    "prod: the g5 baseline shared by 20b, embed and rerank",
+    "prod",
+    (r) => (r.gpuPools.g5.minNodes = 5),
+    "embeddings.rerank.replicas.min",
+    "2 replicas need 2 A10G GPUs without an autoscaler; node group g5 holds 5 at minNodes, shared with gpt-oss-20b, embed; only 0 fit beside them — raise gpuPools.g5.minNodes or lower replicas.min",
+  ],
+  [
+    "staging: no Karpenter NodePool offers the A100 that 120b is placed on",
+    "staging",
+    (r) => (r.karpenter.gpuSpot.instanceTypes = ["g5.2xlarge", "g5.12xlarge"]),
+    "models.gpt-oss-120b.pool",
+    "no Karpenter NodePool offers a100 for burst or replacement capacity beside node group p4d — add p4d.24xlarge to karpenter.gpuSpot.instanceTypes",
+  ],
+  [
+    "dev: a GPU encoder's replicas.max past the shared Karpenter GPU limit",
+    "dev",
+    (r) => Object.assign(r.embeddings.embed, { placement: "g5", replicas: { min: 0, max: 1 } }),
+    "embeddings.embed.replicas.max",
+    "1 replica needs 1 A10G GPU; node group g5 holds 0 at minNodes, shared with gpt-oss-20b and Karpenter NodePool gpu-spot reaches its limits with only 0 placed — raise karpenter.gpuSpot.limits or lower replicas.max",
+  ],
+];
+
+describe("GPU capacity cross-check", () => {
+  it.each(CAPACITY)("%s", (_name, stack, mutate, path, message) => {
+    const found = problems(stack, mutate);
+    expect(found).toContainEqual({ path, message });
+    expect(found.filter((p) => !p.path.startsWith("models.") && !p.path.startsWith("embeddings."))).toEqual([]);
+  });
+
+  it("exits 2 from the plan with the message, before any resource registers", async () => {
+    const raw = structuredClone(readStackConfig("prod")) as Record<string, any>;
+    raw["llm-platform:karpenter"].gpuSpot.instanceTypes = ["g5.2xlarge"];
+    raw["llm-platform:karpenter"].gpuOnDemand.instanceTypes = ["g5.2xlarge"];
+    const r = await plan("prod", { raw, outDir: fs.mkdtempSync(path.join(os.tmpdir(), "llm-plan-capacity-")) });
+    expect(r.exitCode).toBe(2);
+    expect(r.doc).toBeUndefined();
+    expect(r.text).toContain(
+      "models.gpt-oss-120b.replicas.max: 4 replicas need 4 H100 GPUs; node group p5 holds 2 at minNodes and no Karpenter NodePool offers h100 — add p5.4xlarge to karpenter.gpuSpot.instanceTypes or lower replicas.max",
+    );
   });
 });
 

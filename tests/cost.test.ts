@@ -81,6 +81,33 @@ describe("nodePoolLine", () => {
   it("cannot bound a pool without limits", () => {
     expect(nodePoolLine(np({}, ["spot"]), opts)).toHaveProperty("unpriced");
   });
+
+  it("prices a pool of listed instance types (the GPU pools' shape) over exactly those types, mixed GPUs included", () => {
+    const typed: CostResource = {
+      type: "kubernetes:karpenter.sh/v1:NodePool",
+      name: "gpu-spot",
+      inputs: {
+        metadata: { name: "gpu-spot" },
+        spec: {
+          limits: { cpu: "192", memory: "1024Gi", "nvidia.com/gpu": "20" },
+          template: {
+            spec: {
+              requirements: [
+                { key: "karpenter.sh/capacity-type", operator: "In", values: ["spot"] },
+                { key: "node.kubernetes.io/instance-type", operator: "In", values: ["g5.2xlarge", "g5.12xlarge", "p5.4xlarge"] },
+              ],
+            },
+          },
+        },
+      },
+    };
+    const l = nodePoolLine(typed, opts);
+    if ("unpriced" in l) throw new Error(l.unpriced);
+    expect(l.item).toBe("Karpenter NodePool gpu-spot (spot, g5.2xlarge|g5.12xlarge|p5.4xlarge)");
+    // Bounds: 20 GPUs x $6.88 (p5.4xlarge) = $137.60/h; 192 vCPU x $0.43 (p5.4xlarge) = $82.56/h;
+    // 1024 GiB x $0.037875 (g5.2xlarge) = $38.78/h: memory binds.
+    expect(l.maxMonthlyUsd).toBeCloseTo(1024 * (1.212 / 32) * 0.4 * 730, 6);
+  });
 });
 
 describe("estimateCost", () => {

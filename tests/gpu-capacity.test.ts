@@ -116,8 +116,7 @@ describe("Karpenter builders", () => {
 
   const cfg = {
     enabled: true,
-    instanceFamilies: ["g5"],
-    instanceSizes: ["xlarge"],
+    instanceTypes: ["g5.xlarge"],
     limits: { cpu: 16, memoryGiB: 64, gpus: 2 },
     weight: 50,
     consolidationPolicy: "WhenEmptyOrUnderutilized",
@@ -137,7 +136,8 @@ describe("Karpenter builders", () => {
     expect(np.spec.template.spec.expireAfter).toBe("168h");
     expect(np.spec.template.spec.nodeClassRef).toEqual({ group: "karpenter.k8s.aws", kind: "EC2NodeClass", name: "gpu" });
     expect(np.spec.template.spec.requirements).toContainEqual({ key: "karpenter.sh/capacity-type", operator: "In", values: [capacity] });
-    expect(np.spec.template.spec.requirements).toContainEqual({ key: "karpenter.k8s.aws/instance-family", operator: "In", values: ["g5"] });
+    expect(np.spec.template.spec.requirements).toContainEqual({ key: "node.kubernetes.io/instance-type", operator: "In", values: ["g5.xlarge"] });
+    expect(np.spec.template.spec.requirements.map((q) => q.key)).not.toContain("karpenter.k8s.aws/instance-family");
     expect(np.spec.template.spec.taints ?? []).toEqual(gpu ? [{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }] : []);
     expect(np.spec.template.metadata?.labels?.["nvidia.com/gpu.present"]).toBe(gpu ? "true" : undefined);
   });
@@ -158,7 +158,7 @@ describe("NVIDIA runtime", () => {
   it("the device plugin's default affinity matches the labels of our GPU nodes, managed and Karpenter", () => {
     const pool = { instanceTypes: ["p5.4xlarge"], capacityType: "ON_DEMAND", minNodes: 1, maxNodes: 2, diskSizeGiB: 500, efa: false } as const;
     expect(satisfies(gpuNodeLabels("p5", pool), DEVICE_PLUGIN_DEFAULT_AFFINITY_TERMS)).toBe(true);
-    const np = nodePool("gpu-spot", { enabled: true, instanceFamilies: ["g5"], instanceSizes: ["xlarge"], limits: { cpu: 4, memoryGiB: 16, gpus: 1 }, weight: 1, consolidationPolicy: "WhenEmpty", consolidateAfter: "1m", expireAfter: "720h", disruptionBudgetNodes: "1" }, "gpu");
+    const np = nodePool("gpu-spot", { enabled: true, instanceTypes: ["g5.xlarge"], limits: { cpu: 4, memoryGiB: 16, gpus: 1 }, weight: 1, consolidationPolicy: "WhenEmpty", consolidateAfter: "1m", expireAfter: "720h", disruptionBudgetNodes: "1" }, "gpu");
     expect(satisfies(np.spec.template.metadata!.labels!, DEVICE_PLUGIN_DEFAULT_AFFINITY_TERMS)).toBe(true);
     // A CPU node would not get the plugin.
     expect(satisfies({ "llm-platform.io/pool": "system" }, DEVICE_PLUGIN_DEFAULT_AFFINITY_TERMS)).toBe(false);

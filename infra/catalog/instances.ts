@@ -118,6 +118,43 @@ export function isGpuFamily(family: string): boolean {
   return ALL.some((t) => t.family === family && t.gpu !== undefined);
 }
 
+/**
+ * The labels a node of this type carries from the kubelet and the cloud provider, on managed
+ * node groups and Karpenter nodes alike (Kubernetes "Well-Known Labels": instance type,
+ * architecture, OS). Zone and hostname vary per node and are left out.
+ */
+export function kubeletLabels(t: InstanceType): Record<string, string> {
+  return { "node.kubernetes.io/instance-type": t.name, "kubernetes.io/arch": "amd64", "kubernetes.io/os": "linux" };
+}
+
+/**
+ * The well-known labels Karpenter puts on a node it launches for this type, next to
+ * `karpenter.sh/nodepool` and `karpenter.sh/capacity-type` (aws/karpenter-provider-aws
+ * website/content/en/v1.14/reference/instance-types.md lists them per type;
+ * `karpenter.k8s.aws/instance-memory` is MiB, `instance-gpu-memory` MiB per GPU). Pods select
+ * Karpenter GPU nodes by these (components/model-server.ts `modelNodeAffinity`), and the
+ * cluster model evaluates NodePool requirements against them.
+ */
+export function karpenterLabels(t: InstanceType): Record<string, string> {
+  const [, category, generation] = /^([a-z]+)(\d+)/.exec(t.family) ?? [];
+  return {
+    ...kubeletLabels(t),
+    "karpenter.k8s.aws/instance-family": t.family,
+    "karpenter.k8s.aws/instance-size": t.size,
+    ...(category ? { "karpenter.k8s.aws/instance-category": category, "karpenter.k8s.aws/instance-generation": generation! } : {}),
+    "karpenter.k8s.aws/instance-cpu": String(t.vcpu),
+    "karpenter.k8s.aws/instance-memory": String(t.memoryGiB * 1024),
+    ...(t.gpu
+      ? {
+          "karpenter.k8s.aws/instance-gpu-name": t.gpu.name,
+          "karpenter.k8s.aws/instance-gpu-manufacturer": "nvidia",
+          "karpenter.k8s.aws/instance-gpu-count": String(t.gpu.count),
+          "karpenter.k8s.aws/instance-gpu-memory": String(t.gpu.memoryMiB),
+        }
+      : {}),
+  };
+}
+
 /** GPU memory per GPU in GiB. */
 export function gpuMemoryGiB(t: InstanceType): number {
   return t.gpu ? t.gpu.memoryMiB / 1024 : 0;
