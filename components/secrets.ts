@@ -2,18 +2,24 @@
  * Secrets: Vault is the source of truth; External Secrets Operator delivers to pods.
  *
  * Vault side (@pulumi/vault; address and namespace from config, token from VAULT_TOKEN):
- * - a Kubernetes auth mount for this cluster (endpoint and CA from the EKS outputs). Vault
- *   reviews each client's own service-account token, so the ESO service account gets
- *   system:auth-delegator (chart value systemAuthDelegator);
+ * - a JWT auth mount for this cluster that verifies Kubernetes service-account tokens against
+ *   the cluster's OIDC issuer (EKS publishes a public discovery document and JWKS at
+ *   https://oidc.eks.<region>.amazonaws.com/id/<id>). Vault never calls the cluster: no
+ *   TokenReview, no network path from Vault to a private EKS endpoint, no reviewer token.
+ *   (Vault docs, "Use Kubernetes for OIDC authentication",
+ *   developer.hashicorp.com/vault/docs/auth/jwt/oidc-providers/kubernetes; AWS EKS user guide,
+ *   "Fetch signing keys to validate OIDC tokens", irsa-fetch-keys.html.)
  * - a read-only policy over exactly the platform's KV v2 paths;
- * - a role bound to the ESO service account, with that policy.
+ * - a `jwt` role bound to the ESO service account's subject and to one audience, with that policy.
  * Generated credentials (Milvus root, Grafana admin, the vLLM API key) come from
  * @pulumi/random and are written to KV v2; Pulumi state holds them encrypted, and nothing else
  * does. Operator-provided secrets (Hugging Face token, Azure key) are read from the Vault paths
  * the config names.
  *
  * Cluster side: ESO from its pinned chart, and one ClusterSecretStore (external-secrets.io/v1)
- * using Vault Kubernetes auth. Consumers create their ExternalSecrets with `externalSecret()`.
+ * using Vault JWT auth with a token ESO mints for its own service account through the
+ * TokenRequest API (`auth.jwt.kubernetesServiceAccountToken`). Consumers create their
+ * ExternalSecrets with `externalSecret()`.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -28,7 +34,43 @@ import { NAMESPACES } from "./namespaces";
 export const SECRET_STORE = "vault";
 export const ESO_SERVICE_ACCOUNT = "external-secrets";
 export const ESO_VAULT_ROLE = "external-secrets";
-export const VAULT_AUDIENCE = "vault";
+/**
+ * Lifetime of the token ESO requests for each login: ESO's own default and the TokenRequest
+ * minimum (external-secrets v2.9.0 providers/v1/vault/auth_jwt.go: 600 when unset; the field is
+ * marked deprecated in apis/externalsecrets/v1/secretstore_vault_types.go, so it only states the
+ * default it falls back to).
+ */
+export const ESO_TOKEN_EXPIRATION_SECONDS = 600;
+/** Lifetime of the Vault token a login returns. ESO logs in per sync and revokes it after (providers/v1/vault/client.go Close). */
+export const VAULT_TOKEN_TTL_SECONDS = 900;
+export const VAULT_TOKEN_MAX_TTL_SECONDS = 3600;
+
+/** The `sub` claim of a Kubernetes service account's tokens. */
+export function serviceAccountSubject(namespace: string, name: string): string {
+  return `system:serviceaccount:${namespace}:${name}`;
+}
+
+/**
+ * The issuer URL of the cluster's service-account tokens (their `iss` claim). pulumi-eks's
+ * `oidcIssuer` is that URL without its scheme (@pulumi/eks cluster.d.ts: "OIDC Provider URL
+ * without leading `https://`").
+ */
+export function issuerUrl(oidcIssuer: string): string {
+  return `https://${oidcIssuer.replace(/^https:\/\//, "").replace(/\/+$/, "")}`;
+}
+
+/**
+ * The audience ESO requests and the role binds: the Vault address, naming the relying party the
+ * token is meant for (RFC 7519 section 4.1.3), so the token is good for this Vault only.
+ */
+export function vaultJwtAudience(vaultAddress: string): string {
+  return vaultAddress.replace(/\/+$/, "");
+}
+
+/** The default mount path of this cluster's JWT auth method. */
+export function defaultJwtAuthPath(clusterName: string): string {
+  return `jwt-${clusterName}`;
+}
 
 /** A key in Vault KV v2: the path under the mount, and the property. */
 export interface VaultRef {
@@ -95,10 +137,22 @@ export interface ClusterSecretStoreSpec {
   readonly server: string;
   readonly namespace?: string;
   readonly kvMount: string;
-  readonly authMountPath: string;
+  /** Mount path of the JWT auth method. */
+  readonly jwtAuthPath: string;
+  /** The audience of the token ESO mints; the role binds it. */
+  readonly audience: string;
 }
 
-/** The one ClusterSecretStore: Vault KV v2 through Kubernetes auth as the ESO service account. */
+/**
+ * The one ClusterSecretStore: Vault KV v2 through JWT auth, with a token ESO mints for its own
+ * service account (external-secrets v2.9.0 apis/externalsecrets/v1/secretstore_vault_types.go,
+ * VaultJwtAuth and VaultKubernetesServiceAccountTokenAuth; providers/v1/vault/auth_jwt.go).
+ * The token's audiences are `serviceAccountRef.audiences` plus the deprecated
+ * `kubernetesServiceAccountToken.audiences`, which defaults to ["vault"] when unset
+ * (providers/v1/vault/auth.go createServiceAccountToken): the role binds ours, so the extra
+ * "vault" is harmless. `serviceAccountRef.namespace` is required for a ClusterSecretStore, or
+ * ESO would mint in each ExternalSecret's namespace.
+ */
 export function clusterSecretStore(s: ClusterSecretStoreSpec): Record<string, unknown> {
   return {
     apiVersion: "external-secrets.io/v1",
@@ -112,15 +166,59 @@ export function clusterSecretStore(s: ClusterSecretStoreSpec): Record<string, un
           version: "v2",
           ...(s.namespace ? { namespace: s.namespace } : {}),
           auth: {
-            kubernetes: {
-              mountPath: s.authMountPath,
+            jwt: {
+              path: s.jwtAuthPath,
               role: ESO_VAULT_ROLE,
-              serviceAccountRef: { name: ESO_SERVICE_ACCOUNT, namespace: NAMESPACES.secrets.name, audiences: [VAULT_AUDIENCE] },
+              kubernetesServiceAccountToken: {
+                serviceAccountRef: { name: ESO_SERVICE_ACCOUNT, namespace: NAMESPACES.secrets.name, audiences: [s.audience] },
+                expirationSeconds: ESO_TOKEN_EXPIRATION_SECONDS,
+              },
             },
           },
         },
       },
     },
+  };
+}
+
+/**
+ * The JWT auth mount: tokens verified with the keys the issuer's discovery document names, and
+ * `iss` bound to the issuer (Vault API docs, JWT/OIDC auth method, POST /auth/<path>/config:
+ * oidc_discovery_url "without any .well-known component", bound_issuer). EKS signs with RS256
+ * and rotates its keys every seven days, so the keys are discovered, never pinned.
+ */
+export function jwtAuthBackendArgs<T>(path: string, issuer: T, clusterName: string): { type: "jwt"; path: string; description: string; oidcDiscoveryUrl: T; boundIssuer: T; jwtSupportedAlgs: string[] } {
+  return { type: "jwt", path, description: `JWT auth for service-account tokens of EKS cluster ${clusterName}`, oidcDiscoveryUrl: issuer, boundIssuer: issuer, jwtSupportedAlgs: ["RS256"] };
+}
+
+/**
+ * The role ESO logs in with (Vault API docs, JWT/OIDC auth method, POST /auth/<path>/role/<name>):
+ * role_type "jwt" (the default is "oidc", a browser flow); the token's `aud` must contain one of
+ * bound_audiences (Vault 1.17+ requires bound_audiences when a token has `aud`); `sub` must be
+ * the ESO service account. The default policy stays attached: ESO revokes its token after each
+ * sync through auth/token/revoke-self, which the default policy grants.
+ */
+export function esoJwtRoleArgs<B, P>(backend: B, audience: string, policy: P): {
+  backend: B;
+  roleName: string;
+  roleType: "jwt";
+  boundAudiences: string[];
+  boundSubject: string;
+  userClaim: "sub";
+  tokenPolicies: P[];
+  tokenTtl: number;
+  tokenMaxTtl: number;
+} {
+  return {
+    backend,
+    roleName: ESO_VAULT_ROLE,
+    roleType: "jwt",
+    boundAudiences: [audience],
+    boundSubject: serviceAccountSubject(NAMESPACES.secrets.name, ESO_SERVICE_ACCOUNT),
+    userClaim: "sub",
+    tokenPolicies: [policy],
+    tokenTtl: VAULT_TOKEN_TTL_SECONDS,
+    tokenMaxTtl: VAULT_TOKEN_MAX_TTL_SECONDS,
   };
 }
 
@@ -155,8 +253,11 @@ export function esoValues(replicas: number): Record<string, unknown> {
     replicaCount: replicas,
     leaderElect: replicas > 1,
     serviceAccount: { create: true, name: ESO_SERVICE_ACCOUNT },
-    // Vault's Kubernetes auth reviews the client's own token: ESO needs TokenReview rights.
-    systemAuthDelegator: true,
+    // ESO mints its Vault login token through TokenRequest: the controller ClusterRole must grant
+    // create on serviceaccounts/token (chart 2.9.0 templates/rbac.yaml, under
+    // rbac.serviceAccountTokenCreate, default true in values.yaml). Stated so it cannot drift.
+    // No system:auth-delegator: Vault's JWT auth does no TokenReview.
+    rbac: { create: true, serviceAccountTokenCreate: true },
     serviceMonitor: { enabled: true },
     resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } },
     webhook: { replicaCount: replicas, resources: { requests: { cpu: "20m", memory: "64Mi" }, limits: { memory: "128Mi" } } },
@@ -167,9 +268,8 @@ export function esoValues(replicas: number): Record<string, unknown> {
 export interface SecretsArgs {
   readonly config: Pick<PlatformConfig, "vault" | "observability" | "environment" | "edge">;
   readonly clusterName: string;
-  readonly clusterEndpoint: pulumi.Input<string>;
-  /** Base64 CA data, as EKS reports it. */
-  readonly clusterCaData: pulumi.Input<string>;
+  /** The cluster's OIDC issuer, as pulumi-eks reports it (with or without `https://`). */
+  readonly oidcIssuer: pulumi.Input<string>;
   readonly k8sProvider: k8s.Provider;
   readonly namespace: k8s.core.v1.Namespace;
   readonly monitoringCrds: pulumi.Resource;
@@ -190,37 +290,18 @@ export class Secrets extends pulumi.ComponentResource {
     const v = args.config.vault;
     const child = { parent: this };
     this.pathPrefix = v.pathPrefix;
-    const authPath = v.kubernetesAuthPath ?? `kubernetes-${args.clusterName}`;
+    const authPath = v.jwtAuthPath ?? defaultJwtAuthPath(args.clusterName);
+    const audience = vaultJwtAudience(v.address);
 
     // The token comes from VAULT_TOKEN in the environment: never from config or state.
     const provider = new vault.Provider(`${name}-vault`, { address: v.address, ...(v.namespace ? { namespace: v.namespace } : {}), skipChildToken: false }, child);
     const vopts = { parent: this, provider };
 
-    const auth = new vault.AuthBackend(`${name}-k8s-auth`, { type: "kubernetes", path: authPath, description: `Kubernetes auth for EKS cluster ${args.clusterName}` }, vopts);
-    new vault.kubernetes.AuthBackendConfig(
-      `${name}-k8s-auth`,
-      {
-        backend: auth.path,
-        kubernetesHost: args.clusterEndpoint,
-        kubernetesCaCert: pulumi.output(args.clusterCaData).apply((d) => Buffer.from(d, "base64").toString("utf8")),
-      },
-      vopts,
-    );
+    const issuer = pulumi.output(args.oidcIssuer).apply(issuerUrl);
+    const auth = new vault.jwt.AuthBackend(`${name}-jwt-auth`, jwtAuthBackendArgs(authPath, issuer, args.clusterName), vopts);
     const policy = new vault.Policy(`${name}-eso`, { name: `${args.clusterName}-external-secrets`, policy: vaultPolicy(v.kvMount, platformReadPaths(args.config)) }, vopts);
-    new vault.kubernetes.AuthBackendRole(
-      `${name}-eso`,
-      {
-        backend: auth.path,
-        roleName: ESO_VAULT_ROLE,
-        boundServiceAccountNames: [ESO_SERVICE_ACCOUNT],
-        boundServiceAccountNamespaces: [NAMESPACES.secrets.name],
-        audience: VAULT_AUDIENCE,
-        tokenPolicies: [policy.name],
-        tokenTtl: 3600,
-        tokenMaxTtl: 14400,
-      },
-      vopts,
-    );
+    // The backend's `path` output is optional-typed; name the mount and wait for it instead.
+    const role = new vault.jwt.AuthBackendRole(`${name}-eso`, esoJwtRoleArgs(authPath, audience, policy.name), { ...vopts, dependsOn: [auth] });
 
     // Generated credentials: random values written to KV v2, marked secret end to end.
     const values: Partial<Record<GeneratedName, Record<string, pulumi.Output<string>>>> = {};
@@ -253,8 +334,9 @@ export class Secrets extends pulumi.ComponentResource {
     );
     this.store = new k8s.apiextensions.CustomResource(
       `${name}-store`,
-      clusterSecretStore({ server: v.address, ...(v.namespace ? { namespace: v.namespace } : {}), kvMount: v.kvMount, authMountPath: authPath }) as k8s.apiextensions.CustomResourceArgs,
-      { ...k8sOpts, dependsOn: [eso] },
+      clusterSecretStore({ server: v.address, ...(v.namespace ? { namespace: v.namespace } : {}), kvMount: v.kvMount, jwtAuthPath: authPath, audience }) as k8s.apiextensions.CustomResourceArgs,
+      // The store turns Ready on its first login: after ESO runs and the role exists.
+      { ...k8sOpts, dependsOn: [eso, role] },
     );
 
     this.registerOutputs({ store: SECRET_STORE, authPath });

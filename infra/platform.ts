@@ -90,8 +90,7 @@ export function createPlatform(config: PlatformConfig): Platform {
   const secrets = new Secrets("secrets", {
     config,
     clusterName: config.cluster.name,
-    clusterEndpoint: cluster.endpoint,
-    clusterCaData: cluster.certificateAuthority,
+    oidcIssuer: cluster.oidcIssuer,
     k8sProvider,
     namespace: ns.secrets,
     monitoringCrds: monitoringCrds.release,

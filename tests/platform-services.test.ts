@@ -5,7 +5,7 @@ import { alertRuleGroups } from "../components/alerts";
 import { DASHBOARDS } from "../components/dashboards";
 import { platformNetworkPolicies, POD_IDENTITY_AGENT, type NetworkPolicyObject } from "../components/network-security";
 import { alertmanagerConfig, kubePrometheusStackValues, RECEIVER_SECRET_DIR } from "../components/observability";
-import { clusterSecretStore, externalSecret, parseVaultRef, platformReadPaths, vaultPolicy } from "../components/secrets";
+import { clusterSecretStore, esoJwtRoleArgs, externalSecret, issuerUrl, jwtAuthBackendArgs, parseVaultRef, platformReadPaths, vaultJwtAudience, vaultPolicy } from "../components/secrets";
 import { ALL_METRICS, HISTOGRAMS } from "../infra/catalog/metrics";
 import { CHARTS } from "../infra/catalog/versions";
 import { HELM_RELEASE_TYPE, kubernetesObjects } from "../infra/plan/render";
@@ -149,11 +149,35 @@ describe("secrets", () => {
     expect(hcl).not.toMatch(/create|update|delete|sudo/);
   });
 
-  it("the ClusterSecretStore is external-secrets.io/v1 with Vault Kubernetes auth as the ESO service account", () => {
-    const s = clusterSecretStore({ server: "https://v:8200", namespace: "ml", kvMount: "secret", authMountPath: "kubernetes-c" }) as any;
+  it("the ClusterSecretStore is external-secrets.io/v1 with Vault JWT auth and a token ESO mints for its own service account", () => {
+    const s = clusterSecretStore({ server: "https://v:8200", namespace: "ml", kvMount: "secret", jwtAuthPath: "jwt-c", audience: "https://v:8200" }) as any;
     expect(s.apiVersion).toBe("external-secrets.io/v1");
     expect(s.spec.provider.vault).toMatchObject({ server: "https://v:8200", path: "secret", version: "v2", namespace: "ml" });
-    expect(s.spec.provider.vault.auth.kubernetes).toMatchObject({ mountPath: "kubernetes-c", role: "external-secrets", serviceAccountRef: { name: "external-secrets", namespace: "external-secrets" } });
+    expect(Object.keys(s.spec.provider.vault.auth)).toEqual(["jwt"]);
+    expect(s.spec.provider.vault.auth.jwt).toEqual({
+      path: "jwt-c",
+      role: "external-secrets",
+      kubernetesServiceAccountToken: { serviceAccountRef: { name: "external-secrets", namespace: "external-secrets", audiences: ["https://v:8200"] }, expirationSeconds: 600 },
+    });
+  });
+
+  it("the JWT mount verifies against the cluster's OIDC issuer, and the role binds ESO's subject and the store's audience", () => {
+    expect(issuerUrl("oidc.eks.us-east-1.amazonaws.com/id/ABC")).toBe("https://oidc.eks.us-east-1.amazonaws.com/id/ABC");
+    expect(issuerUrl("https://oidc.eks.us-east-1.amazonaws.com/id/ABC/")).toBe("https://oidc.eks.us-east-1.amazonaws.com/id/ABC");
+    expect(vaultJwtAudience("https://vault.example.com:8200/")).toBe("https://vault.example.com:8200");
+    const issuer = "https://oidc.eks.us-east-1.amazonaws.com/id/ABC";
+    expect(jwtAuthBackendArgs("jwt-c", issuer, "c")).toMatchObject({ type: "jwt", path: "jwt-c", oidcDiscoveryUrl: issuer, boundIssuer: issuer, jwtSupportedAlgs: ["RS256"] });
+    expect(esoJwtRoleArgs("jwt-c", "https://v:8200", "c-external-secrets")).toEqual({
+      backend: "jwt-c",
+      roleName: "external-secrets",
+      roleType: "jwt",
+      boundAudiences: ["https://v:8200"],
+      boundSubject: "system:serviceaccount:external-secrets:external-secrets",
+      userClaim: "sub",
+      tokenPolicies: ["c-external-secrets"],
+      tokenTtl: 900,
+      tokenMaxTtl: 3600,
+    });
   });
 
   it("ExternalSecrets read Vault keys into an owned Secret", () => {
@@ -163,18 +187,31 @@ describe("secrets", () => {
   });
 
   describe.each(STACKS)("in %s", (name) => {
-    it("configures Vault: Kubernetes auth for this cluster, a read-only policy, a role bound to ESO", async () => {
+    it("configures Vault: JWT auth against this cluster's OIDC issuer, a read-only policy, a role bound to ESO", async () => {
       const r = await stack(name);
-      const mount = one(r, "vault:index/authBackend:AuthBackend");
-      expect(mount.inputs).toMatchObject({ type: "kubernetes", path: `kubernetes-llm-platform-${name}` });
-      const cfg = one(r, "vault:kubernetes/authBackendConfig:AuthBackendConfig");
-      expect(cfg.inputs.kubernetesHost).toMatch(/^https:\/\/MOCK.*eks\.amazonaws\.com$/);
-      expect(cfg.inputs.kubernetesCaCert).toBe("MOCK-CA");
-      const role = one(r, "vault:kubernetes/authBackendRole:AuthBackendRole");
-      expect(role.inputs).toMatchObject({ roleName: "external-secrets", boundServiceAccountNames: ["external-secrets"], boundServiceAccountNamespaces: ["external-secrets"] });
+      // The issuer the mock eks.Cluster reports (infra/plan/mocks.ts), with its scheme.
+      const issuer = `https://oidc.eks.${r.config.region}.amazonaws.com/id/MOCKOIDC0000000000000000000000`;
+      const mount = one(r, "vault:jwt/authBackend:AuthBackend");
+      expect(mount.inputs).toMatchObject({ type: "jwt", path: `jwt-llm-platform-${name}`, oidcDiscoveryUrl: issuer, boundIssuer: issuer });
+      // Nothing of the Kubernetes auth method is left: no TokenReview, no reviewer, no API endpoint.
+      expect(r.resources.filter((x) => x.type.startsWith("vault:kubernetes/") || x.type === "vault:index/authBackend:AuthBackend").map((x) => x.type)).toEqual([]);
+      const role = one(r, "vault:jwt/authBackendRole:AuthBackendRole");
+      expect(role.inputs).toMatchObject({
+        backend: `jwt-llm-platform-${name}`,
+        roleName: "external-secrets",
+        roleType: "jwt",
+        boundAudiences: [r.config.vault.address],
+        boundSubject: "system:serviceaccount:external-secrets:external-secrets",
+        userClaim: "sub",
+        tokenPolicies: [`llm-platform-${name}-external-secrets`],
+      });
+      expect(role.options.dependsOn).toContain(mount.urn);
       const provider = one(r, "pulumi:providers:vault");
       expect(provider.inputs.address).toBe(r.config.vault.address);
       expect(provider.inputs.token).toBeUndefined();
+      const store = one(r, "kubernetes:external-secrets.io/v1:ClusterSecretStore");
+      expect(store.inputs.spec.provider.vault.auth.jwt.path).toBe(mount.inputs.path);
+      expect(store.options.dependsOn).toContain(role.urn);
     });
 
     it("writes generated credentials to KV v2 as secrets, and nowhere else", async () => {
@@ -189,10 +226,12 @@ describe("secrets", () => {
       expect(ofType(r, "random:index/randomPassword:RandomPassword")).toHaveLength(r.config.edge.enabled ? 7 : 3);
     });
 
-    it("installs ESO from the pinned chart, with auth-delegator for Vault's token review", async () => {
+    it("installs ESO from the pinned chart, able to mint its own tokens and without auth-delegator", async () => {
       const rel = releases(await stack(name)).get("external-secrets")!;
       expect(rel).toMatchObject({ version: CHARTS.externalSecrets.version, namespace: "external-secrets" });
-      expect(rel.values).toMatchObject({ systemAuthDelegator: true, serviceAccount: { name: "external-secrets" } });
+      expect(rel.values).toMatchObject({ serviceAccount: { name: "external-secrets" }, rbac: { create: true, serviceAccountTokenCreate: true } });
+      // Vault's JWT auth does no TokenReview, so ESO needs no system:auth-delegator binding.
+      expect(rel.values).not.toHaveProperty("systemAuthDelegator");
     });
   });
 });
