@@ -10,7 +10,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { CACHE_NODE_TYPES, DB_INSTANCE_CLASSES, gpuMemoryGiB, instanceType, isGpuFamily, INSTANCE_FAMILIES, type InstanceType } from "./catalog/instances";
+import { configCapacityProblems, type CapacityConfig } from "./capacity";
+import { CACHE_NODE_TYPES, DB_INSTANCE_CLASSES, gpuMemoryGiB, instanceType, type InstanceType } from "./catalog/instances";
 import {
   EMBEDDING_MODEL_KEYS,
   LLM_MODEL_KEYS,
@@ -207,8 +208,12 @@ const nodePoolSchema = (kind: "gpu" | "cpu") =>
   z
     .strictObject({
       enabled: z.boolean().default(true),
-      instanceFamilies: z.array(z.string()).min(1),
-      instanceSizes: z.array(z.string()).min(1),
+      /**
+       * The instance types the NodePool may launch (requirement node.kubernetes.io/instance-type
+       * In ...), each from the priced catalog. GPU pools list every GPU type a model or GPU
+       * encoder may burst onto; the capacity cross-check (infra/capacity.ts) requires it.
+       */
+      instanceTypes: z.array(z.string()).min(1),
       limits: z.strictObject({ cpu: int(1), memoryGiB: int(1), gpus: int(0) }),
       weight: int(1, 100),
       consolidationPolicy,
@@ -218,21 +223,19 @@ const nodePoolSchema = (kind: "gpu" | "cpu") =>
       disruptionBudgetNodes: z.string().regex(/^(\d+|\d+%)$/, { error: 'expected a node count or a percentage such as "10%"' }).default("10%"),
     })
     .superRefine((p, ctx) => {
-      p.instanceFamilies.forEach((f, i) => {
-        if (!INSTANCE_FAMILIES.includes(f))
-          ctx.addIssue({ code: "custom", path: ["instanceFamilies", i], message: `${f} is not in infra/catalog/instances.ts; known families: ${INSTANCE_FAMILIES.join(", ")}` });
-        else if (kind === "gpu" && !isGpuFamily(f))
-          ctx.addIssue({ code: "custom", path: ["instanceFamilies", i], message: `${f} has no GPUs; GPU NodePools take GPU families` });
-        else if (kind === "cpu" && isGpuFamily(f))
-          ctx.addIssue({ code: "custom", path: ["instanceFamilies", i], message: `${f} is a GPU family; the CPU NodePool takes CPU families` });
-        else
-          p.instanceSizes.forEach((s, j) => {
-            if (!instanceType(`${f}.${s}`))
-              ctx.addIssue({
-                code: "custom",
-                path: ["instanceSizes", j],
-                message: `${f}.${s} is not in infra/catalog/instances.ts, so it cannot be priced; add it there or drop the size`,
-              });
+      p.instanceTypes.forEach((name, i) => {
+        const t = instanceType(name);
+        if (!t) ctx.addIssue({ code: "custom", path: ["instanceTypes", i], message: `${name} is not in infra/catalog/instances.ts, so it cannot be priced; add it there (with its price and source) or pick a listed type` });
+        else if (kind === "gpu" && !t.gpu) ctx.addIssue({ code: "custom", path: ["instanceTypes", i], message: `${name} has no GPU; GPU NodePools take GPU types` });
+        else if (kind === "cpu" && t.gpu) ctx.addIssue({ code: "custom", path: ["instanceTypes", i], message: `${name} is a GPU type; the CPU NodePool takes CPU types` });
+        // Karpenter only launches types that keep the pool within spec.limits (upstream-facts section 12).
+        else if (p.enabled && (t.vcpu > p.limits.cpu || t.memoryGiB > p.limits.memoryGiB || (t.gpu?.count ?? 0) > p.limits.gpus))
+          ctx.addIssue({
+            code: "custom",
+            path: ["limits"],
+            message:
+              `${name} (${t.vcpu} vCPU, ${t.memoryGiB} GiB, ${t.gpu?.count ?? 0} GPUs) does not fit the limits (cpu ${p.limits.cpu}, memoryGiB ${p.limits.memoryGiB}, gpus ${p.limits.gpus}), ` +
+              `so Karpenter can never launch it; raise the limits or drop the type`,
           });
       });
       if (kind === "gpu" && p.enabled && p.limits.gpus < 1)
@@ -608,11 +611,29 @@ function crossChecks(c: DeepPartial<ParsedConfig>, add: (path: (string | number)
     }
   }
 
+  // GPU capacity (infra/capacity.ts): replicas.min fits the node groups at minNodes, replicas.max
+  // is reachable through Karpenter, every placed GPU is offered by a Karpenter NodePool.
+  const capacity = capacityInput(c);
+  if (capacity) for (const p of configCapacityProblems(capacity)) add(p.path.split("."), p.message);
+
   if (c.vectorDb?.mode && env && env !== "dev" && c.vectorDb.mode !== "cluster")
     add(["vectorDb", "mode"], `${env} runs Milvus in cluster mode for HA, got "${c.vectorDb.mode}"`);
 
   if (c.protection && env && env !== "dev" && c.protection.retainOnDelete === false && c.protection.protect === false)
     add(["protection"], `${env} must set retainOnDelete or protect so that stateful resources survive a destroy or refactor`);
+}
+
+/** The parts the capacity cross-check reads, when every one of them parsed and refers to known pools. */
+function capacityInput(c: DeepPartial<ParsedConfig>): CapacityConfig | undefined {
+  const { gpuPools, karpenter, models, embeddings } = c;
+  if (!gpuPools || !karpenter?.gpuSpot?.limits || !karpenter.gpuOnDemand?.limits || !models || !embeddings?.embed || !embeddings.rerank) return undefined;
+  const pools = Object.values(gpuPools);
+  if (pools.some((p) => !p?.instanceTypes?.length || p.minNodes === undefined || p.instanceTypes.some((n) => !instanceType(n)?.gpu))) return undefined;
+  if ([karpenter.gpuSpot, karpenter.gpuOnDemand].some((p) => !p.instanceTypes || p.instanceTypes.some((n) => !instanceType(n)?.gpu))) return undefined;
+  const known = (pool: string | undefined) => pool !== undefined && gpuPools[pool] !== undefined;
+  if (Object.values(models).some((m) => !m?.replicas || m.tensorParallelSize === undefined || !known(m.pool))) return undefined;
+  if ([embeddings.embed, embeddings.rerank].some((e) => !e.replicas || (e.enabled !== false && e.placement !== "cpu" && !known(e.placement)))) return undefined;
+  return c as unknown as CapacityConfig;
 }
 
 // ---------------------------------------------------------------------------------------------
