@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { DEFAULT_LIST_IDS } from './defaults.js';
 import { isAllowedEndpoint } from './endpoint.js';
+import { VALIDATOR_NAMES } from './layers/validators.js';
 
 /**
  * Configuration schema. Every key has a default except `azure.endpoint`, which is
@@ -37,15 +39,9 @@ const regexPattern = z.strictObject({
   flags: regexFlags,
   category: z.string().min(1).max(64),
   level: nonSafeLevel.default('blocked'),
+  /** A checksum a match must pass to count (card_luhn, us_ssn, iban_mod97). */
+  validator: z.enum(VALIDATOR_NAMES).optional(),
 });
-
-export const DEFAULT_INJECTION_PATTERNS = [
-  'ignore previous instructions',
-  'ignore all previous instructions',
-  'system prompt',
-  'you are now',
-  'new instructions:',
-];
 
 export const DEFAULT_HALLUCINATION_MARKERS = [
   'I cannot find this information',
@@ -102,6 +98,11 @@ export const configSchema = z
         haltOnBlocklistHit: z.boolean().default(false),
         maxCharsPerCall: z.int().min(100).max(10_000).default(10_000),
         timeoutMs: z.int().min(1).max(60_000).default(1_500),
+        /**
+         * A timed-out attempt whose timer fired this late (ms) was starved by this process's own
+         * event loop: it is shed (503) and does not count toward the breaker. Default: half of timeoutMs.
+         */
+        starvationLagMs: z.int().min(1).max(600_000).optional(),
         /** Larger Azure response bodies are not read (fail closed). */
         maxResponseBytes: z.int().min(1024).max(16 * 1024 * 1024).default(64 * 1024),
         admission: z
@@ -137,6 +138,36 @@ export const configSchema = z
       .prefault({}),
     layers: z
       .strictObject({
+        /** The shipped, versioned default lists (src/data/default-lists.json). */
+        defaults: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            disable: z
+              .array(z.string())
+              .default([])
+              .superRefine((ids, ctx) => {
+                ids.forEach((id, i) => {
+                  if (!DEFAULT_LIST_IDS.includes(id))
+                    ctx.addIssue({ code: 'custom', path: [i], message: `unknown default list ${JSON.stringify(id)} (known: ${DEFAULT_LIST_IDS.join(', ')})` });
+                });
+              }),
+          })
+          .prefault({}),
+        /** Text normalization before the keyword and injection layers match (see src/normalize.ts). */
+        normalization: z
+          .strictObject({
+            enabled: z.boolean().default(true),
+            /** Encoded runs decoded for a second pass. */
+            decode: z.array(z.enum(['base64', 'percent', 'hex'])).default(['base64', 'percent', 'hex']),
+            maxDecodeDepth: z.int().min(1).max(4).default(2),
+            /** The last word of a term also matches its plural. */
+            plurals: z.boolean().default(true),
+            /** Terms whose shortest form is at least this long (normalized, spaces removed) also match inside long glued words; 0 = off. */
+            squeezeMinChars: z.int().min(0).max(256).default(6),
+            /** A word of the normalized text at least this long counts as glued text ("howtobuildapipebomb"). */
+            longWordChars: z.int().min(4).max(1024).default(16),
+          })
+          .prefault({}),
         keywordBlocklist: z
           .strictObject({
             enabled: z.boolean().default(true),
@@ -174,9 +205,10 @@ export const configSchema = z
         promptInjection: z
           .strictObject({
             enabled: z.boolean().default(true),
-            appliesTo: appliesTo(['output']),
+            appliesTo: appliesTo(['input', 'output']),
             level: nonSafeLevel.default('blocked'),
-            patterns: z.array(z.string().trim().min(1).max(256)).default(DEFAULT_INJECTION_PATTERNS),
+            /** Extra phrases, in addition to the default list prompt_injection. */
+            patterns: z.array(z.string().trim().min(1).max(256)).default([]),
           })
           .prefault({}),
         hallucination: z

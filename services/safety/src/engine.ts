@@ -3,7 +3,9 @@ import type { Config } from './config.js';
 import { AzureContentSafetyLayer } from './layers/azure.js';
 import { HeuristicsLayer } from './layers/heuristics.js';
 import { KeywordBlocklistLayer } from './layers/keywords.js';
-import { hallucinationLayer, promptInjectionLayer } from './layers/phraseLayer.js';
+import { enabledDefaultLists, type RegexList, type TermList } from './defaults.js';
+import { hallucinationLayer, PromptInjectionLayer } from './layers/phraseLayer.js';
+import { TextViews } from './normalize.js';
 import { RegexBlocklistLayer } from './layers/regex.js';
 import type { Metrics } from './metrics.js';
 import { Admission, OverloadedError } from './resilience/admission.js';
@@ -25,6 +27,7 @@ export class SafetyEngine {
   readonly layers: readonly Layer[];
   readonly breaker: CircuitBreaker | undefined;
   readonly admission: Admission | undefined;
+  private readonly normalization: Config['layers']['normalization'];
   private readonly client: AzureContentSafetyClient | undefined;
   private readonly byDirection: Readonly<Record<Direction, readonly Layer[]>>;
   private readonly probes: Readonly<Record<Direction, readonly LayerProbe[]>>;
@@ -35,10 +38,15 @@ export class SafetyEngine {
   ) {
     const layers: Layer[] = [];
     const l = config.layers;
-    if (l.keywordBlocklist.enabled) layers.push(new KeywordBlocklistLayer(l.keywordBlocklist));
-    if (l.regexBlocklist.enabled) layers.push(new RegexBlocklistLayer(l.regexBlocklist));
+    const defaults = enabledDefaultLists(l.defaults.enabled, l.defaults.disable);
+    const keywordLists = defaults.filter((d): d is TermList => d.kind === 'keyword');
+    const injectionLists = defaults.filter((d): d is TermList => d.kind === 'injection');
+    const regexLists = defaults.filter((d): d is RegexList => d.kind === 'regex');
+    this.normalization = l.normalization;
+    if (l.keywordBlocklist.enabled) layers.push(new KeywordBlocklistLayer(l.keywordBlocklist, keywordLists, l.normalization));
+    if (l.regexBlocklist.enabled) layers.push(new RegexBlocklistLayer(l.regexBlocklist, regexLists, l.normalization));
     if (l.heuristics.enabled) layers.push(new HeuristicsLayer(l.heuristics));
-    if (l.promptInjection.enabled) layers.push(promptInjectionLayer(l.promptInjection));
+    if (l.promptInjection.enabled) layers.push(new PromptInjectionLayer(l.promptInjection, injectionLists, l.normalization));
     if (l.hallucination.enabled) layers.push(hallucinationLayer(l.hallucination));
 
     const az = config.azure;
@@ -75,6 +83,7 @@ export class SafetyEngine {
         admission: this.admission,
         maxConnections: az.admission.maxConnections,
         maxResponseBytes: az.maxResponseBytes,
+        ...(az.starvationLagMs !== undefined ? { starvationLagMs: az.starvationLagMs } : {}),
         ...(deps.random ? { random: deps.random } : {}),
         observer: {
           attempt(outcome, status) {
@@ -146,7 +155,8 @@ export class SafetyEngine {
     await this.client?.close();
   }
 
-  async moderate(text: string, ctx: CheckContext): Promise<ModerationResult> {
+  async moderate(text: string, context: CheckContext): Promise<ModerationResult> {
+    const ctx: CheckContext = context.views !== undefined ? context : { ...context, views: new TextViews(text, this.normalization) };
     const layers = this.byDirection[ctx.direction];
     const probes = this.probes[ctx.direction];
     const results: ReportedLayerResult[] = new Array<ReportedLayerResult>(layers.length);

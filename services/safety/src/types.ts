@@ -1,3 +1,5 @@
+import type { TextViews } from './normalize.js';
+
 /** Verdict levels, from least to most restrictive. */
 export type Level = 'safe' | 'warning' | 'blocked';
 
@@ -12,6 +14,8 @@ export interface CheckContext {
   /** Optional caller-supplied context (e.g. the prompt that produced an output). Not moderated itself. */
   readonly context: string | undefined;
   readonly requestId: string;
+  /** Normalized views of the text, computed once per request on first use (the engine sets it). */
+  readonly views?: TextViews;
 }
 
 /** What one layer concluded about one text. */

@@ -37,7 +37,9 @@ describe('config', () => {
     expect(c.azure.timeoutMs).toBe(1500);
     expect(c.azure.retry).toEqual({ maxRetries: 2, baseDelayMs: 100, maxDelayMs: 1000 });
     expect(c.azure.circuitBreaker).toEqual({ failureThreshold: 5, cooldownMs: 30000 });
-    expect(c.layers.promptInjection.appliesTo).toEqual(['output']);
+    expect(c.layers.promptInjection.appliesTo).toEqual(['input', 'output']);
+    expect(c.layers.defaults).toEqual({ enabled: true, disable: [] });
+    expect(c.layers.normalization).toEqual({ enabled: true, decode: ['base64', 'percent', 'hex'], maxDecodeDepth: 2, plurals: true, squeezeMinChars: 6, longWordChars: 16 });
     expect(c.layers.keywordBlocklist.appliesTo).toEqual(['input']);
     expect(c.litellmGuardrail).toEqual({ enabled: true, images: 'ignore' });
     expect(c.azureKey).toBe('k');

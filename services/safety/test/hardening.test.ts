@@ -201,7 +201,7 @@ describe('admission control', () => {
     // before: the starved attempt counted as an Azure timeout and was retried; enough of them opened the breaker
     fake.behavior = () => ({ kind: 'busy', ms: 400, then: { kind: 'analyze' } });
     const svc = track(
-      await startService({ azure: azureConfig(fake.url, { timeoutMs: 100, circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 } }) }),
+      await startService({ azure: azureConfig(fake.url, { timeoutMs: 100, starvationLagMs: 150, circuitBreaker: { failureThreshold: 2, cooldownMs: 60_000 } }) }),
     );
     for (let i = 0; i < 3; i++) {
       const r = await postJson(svc.base, '/v1/moderate/input', { text: `starved ${i}` });

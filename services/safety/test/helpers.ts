@@ -236,6 +236,7 @@ export function azureConfig(endpoint: string, extra: Record<string, unknown> = {
     enabled: true,
     endpoint,
     timeoutMs: 1000, // generous: a loaded CI machine must not turn a normal answer into a timeout
+    starvationLagMs: 60_000, // and a loaded machine must not look starved (the starvation test sets its own)
     retry: { maxRetries: 2, baseDelayMs: 1, maxDelayMs: 2 },
     circuitBreaker: { failureThreshold: 3, cooldownMs: 1000 },
     ...extra,

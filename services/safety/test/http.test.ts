@@ -30,7 +30,7 @@ describe('moderation endpoints (local layers)', () => {
     expect(r.json['confidence']).toBe(1);
     expect(r.json['explanation']).toContain('keyword_blocklist');
     const layers = r.json['layers'] as Array<Record<string, unknown>>;
-    expect(layers.map((l) => l['name'])).toEqual(['keyword_blocklist', 'regex_blocklist', 'heuristics']);
+    expect(layers.map((l) => l['name'])).toEqual(['keyword_blocklist', 'regex_blocklist', 'heuristics', 'prompt_injection']);
     for (const l of layers) {
       expect(typeof l['latencyMs']).toBe('number');
       expect(['safe', 'warning', 'blocked']).toContain(l['level']);
@@ -53,7 +53,8 @@ describe('moderation endpoints (local layers)', () => {
     expect(r.status).toBe(200);
     expect(r.json['direction']).toBe('output');
     expect(r.json['level']).toBe('blocked');
-    expect((r.json['layers'] as Array<Record<string, unknown>>).map((l) => l['name'])).toEqual(['heuristics', 'prompt_injection', 'hallucination']);
+    // the regex layer runs on output for its chat-template-token list only
+    expect((r.json['layers'] as Array<Record<string, unknown>>).map((l) => l['name'])).toEqual(['regex_blocklist', 'heuristics', 'prompt_injection', 'hallucination']);
     // keyword layer applies to input only
     const k = await postJson(svc.base, '/v1/moderate/output', { text: 'a pipe bomb' });
     expect(k.json['level']).toBe('safe');

@@ -59,6 +59,8 @@ export interface AzureClientOptions {
   readonly admission: Admission;
   /** Size of the keep-alive connection pool to the Azure endpoint. */
   readonly maxConnections: number;
+  /** Timer lateness (ms) beyond which a timeout is blamed on this process, not on Azure (default timeoutMs / 2). */
+  readonly starvationLagMs?: number;
   /** Larger response bodies are not read: the answer is treated as malformed (fail closed). */
   readonly maxResponseBytes: number;
   readonly observer?: AzureObserver;
@@ -184,7 +186,7 @@ export class AzureContentSafetyClient {
       'content-type': 'application/json',
       accept: 'application/json',
     };
-    this.starvationMs = Math.max(25, Math.floor(opts.timeoutMs / 4));
+    this.starvationMs = opts.starvationLagMs ?? Math.max(25, Math.floor(opts.timeoutMs / 2));
   }
 
   get breaker(): CircuitBreaker {

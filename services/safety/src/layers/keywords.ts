@@ -1,44 +1,58 @@
 import type { FileConfig } from '../config.js';
+import type { TermList } from '../defaults.js';
+import { TextViews } from '../normalize.js';
 import { LEVEL_RANK, safeResult, type CheckContext, type Direction, type Layer, type LayerResult, type Level } from '../types.js';
-import { compilePhrases, normalizeMatch } from './phrases.js';
+import { TermMatcher, type TermGroup } from './terms.js';
 
 type KeywordConfig = FileConfig['layers']['keywordBlocklist'];
+type NormalizationConfig = FileConfig['layers']['normalization'];
 
-interface CompiledGroup {
-  readonly category: string;
-  readonly level: Exclude<Level, 'safe'>;
-  readonly regex: RegExp;
+/** Views for a layer used on its own (tests): the engine normally supplies them in the context. */
+export function viewsOf(text: string, ctx: CheckContext, norm: NormalizationConfig): TextViews {
+  return ctx.views ?? new TextViews(text, norm);
 }
 
-/** Keyword/phrase blocklist from config: one precompiled regex per group. */
+/**
+ * Keyword/phrase blocklist: the default keyword lists plus the configured groups, matched
+ * on the normalized key of the text and of its decoded runs (src/layers/terms.ts). The
+ * explanation names the configured term that matched, never the text.
+ */
 export class KeywordBlocklistLayer implements Layer {
   readonly name = 'keyword_blocklist';
   readonly appliesTo: ReadonlySet<Direction>;
-  private readonly groups: readonly CompiledGroup[];
+  private readonly matcher: TermMatcher;
 
-  constructor(cfg: KeywordConfig) {
+  constructor(
+    cfg: KeywordConfig,
+    defaults: readonly TermList[],
+    private readonly norm: NormalizationConfig,
+  ) {
     this.appliesTo = new Set(cfg.appliesTo);
-    const groups: CompiledGroup[] = [];
-    for (const g of cfg.groups) {
-      const regex = compilePhrases(g.terms, cfg.wholeWord);
-      if (regex) groups.push({ category: g.category, level: g.level, regex });
-    }
-    this.groups = groups;
+    const groups: TermGroup[] = [
+      ...defaults.map((l) => ({ category: l.category, level: l.level, terms: l.terms, source: `default:${l.id}` })),
+      ...cfg.groups.map((g) => ({ category: g.category, level: g.level, terms: g.terms, source: 'config' })),
+    ];
+    this.matcher = new TermMatcher(groups, {
+      wholeWord: cfg.wholeWord,
+      plurals: norm.enabled && norm.plurals,
+      squeezeMinChars: norm.enabled ? norm.squeezeMinChars : 0,
+      longWordChars: norm.longWordChars,
+    });
   }
 
-  check(text: string, _ctx: CheckContext): LayerResult {
+  check(text: string, ctx: CheckContext): LayerResult {
+    const hits = this.matcher.match(viewsOf(text, ctx, this.norm));
+    if (hits.length === 0) return SAFE;
     let level: Level = 'safe';
-    let categories: string[] | undefined;
-    let explanation = '';
-    for (const g of this.groups) {
-      const m = g.regex.exec(text);
-      if (m === null) continue;
-      if (LEVEL_RANK[g.level] > LEVEL_RANK[level]) level = g.level;
-      (categories ??= []).push(`keyword:${g.category}`);
-      explanation += `${explanation ? '; ' : ''}blocklisted term "${normalizeMatch(m[0])}" (group ${g.category}, ${g.level})`;
+    const categories: string[] = [];
+    const explanations: string[] = [];
+    for (const h of hits) {
+      if (LEVEL_RANK[h.level] > LEVEL_RANK[level]) level = h.level;
+      const cat = `keyword:${h.category}`;
+      if (!categories.includes(cat)) categories.push(cat);
+      explanations.push(`blocklisted term "${h.term}" (${h.source}, group ${h.category}, ${h.level}${h.decoded ? ', in decoded content' : ''})`);
     }
-    if (categories === undefined) return SAFE;
-    return { level, categories, confidence: 1, explanation };
+    return { level, categories, confidence: 1, explanation: explanations.join('; '), details: { decoded: hits.some((h) => h.decoded) } };
   }
 }
 

@@ -1,5 +1,11 @@
+import type { FileConfig } from '../config.js';
+import type { TermList } from '../defaults.js';
 import type { CheckContext, Direction, Layer, LayerResult, Level } from '../types.js';
-import { safeResult } from '../types.js';
+import { LEVEL_RANK, safeResult } from '../types.js';
+import { viewsOf } from './keywords.js';
+import { TermMatcher, type TermGroup } from './terms.js';
+
+type NormalizationConfig = FileConfig['layers']['normalization'];
 import { compilePhrases, normalizeMatch } from './phrases.js';
 
 export interface PhraseLayerOptions {
@@ -38,21 +44,47 @@ export class PhraseLayer implements Layer {
   }
 }
 
-/** Output check: prompt-injection phrases in a model response (seed: block). */
-export function promptInjectionLayer(cfg: {
-  appliesTo: readonly Direction[];
-  level: Exclude<Level, 'safe'>;
-  patterns: readonly string[];
-}): PhraseLayer {
-  return new PhraseLayer({
-    name: 'prompt_injection',
-    category: 'injection',
-    appliesTo: cfg.appliesTo,
-    level: cfg.level,
-    phrases: cfg.patterns,
-    confidence: 0.9,
-    describe: 'prompt injection pattern',
-  });
+/**
+ * Prompt injection on input and output: the default list prompt_injection plus the
+ * configured patterns, matched on the normalized key of the text and of its decoded runs.
+ */
+export class PromptInjectionLayer implements Layer {
+  readonly name = 'prompt_injection';
+  readonly appliesTo: ReadonlySet<Direction>;
+  private readonly matcher: TermMatcher;
+  private readonly safe = safeResult('No prompt injection pattern detected', 0.9);
+
+  constructor(
+    cfg: { appliesTo: readonly Direction[]; level: Exclude<Level, 'safe'>; patterns: readonly string[] },
+    defaults: readonly TermList[],
+    private readonly norm: NormalizationConfig,
+  ) {
+    this.appliesTo = new Set(cfg.appliesTo);
+    const groups: TermGroup[] = [
+      ...defaults.map((l) => ({ category: l.category, level: l.level, terms: l.terms, source: `default:${l.id}` })),
+      ...(cfg.patterns.length > 0 ? [{ category: 'injection', level: cfg.level, terms: cfg.patterns, source: 'config' }] : []),
+    ];
+    this.matcher = new TermMatcher(groups, {
+      wholeWord: true,
+      plurals: norm.enabled && norm.plurals,
+      squeezeMinChars: norm.enabled ? norm.squeezeMinChars : 0,
+      longWordChars: norm.longWordChars,
+    });
+  }
+
+  check(text: string, ctx: CheckContext): LayerResult {
+    const hits = this.matcher.match(viewsOf(text, ctx, this.norm));
+    if (hits.length === 0) return this.safe;
+    let level: Level = 'safe';
+    for (const h of hits) if (LEVEL_RANK[h.level] > LEVEL_RANK[level]) level = h.level;
+    return {
+      level,
+      categories: ['injection'],
+      confidence: 0.9,
+      explanation: hits.map((h) => `prompt injection pattern "${h.term}" (${h.source}${h.decoded ? ', in decoded content' : ''})`).join('; '),
+      details: { decoded: hits.some((h) => h.decoded) },
+    };
+  }
 }
 
 /** Output check: hallucination/deflection markers (seed: warning). */
