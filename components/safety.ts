@@ -34,10 +34,36 @@ export const SAFETY_BUILD_INPUTS = ["Dockerfile", "package.json", "package-lock.
 
 type SafetyConfig = PlatformConfig["safety"];
 
-/** The service's config file (services/safety, docs/safety.md section 7), from the stack config. */
-export function safetyServiceConfig(cfg: SafetyConfig): Record<string, unknown> {
+/** JSON and metadata around the texts in one LiteLLM guardrail call (roles, ids, request_data, headers). */
+export const LITELLM_ENVELOPE_BYTES = 256 * 1024;
+
+/** The largest `maxModelLen` among the models the gateway routes to (every configured model). */
+export function largestMaxModelLen(models: PlatformConfig["models"]): number {
+  const lens = Object.values(models).map((m) => m!.maxModelLen);
+  if (lens.length === 0) throw new Error("no models configured: the safety limits are derived from the largest maxModelLen");
+  return Math.max(...lens);
+}
+
+/**
+ * The service's text and body limits, derived from the largest context the gateway routes to.
+ * - `maxTextChars`: a whole context (maxModelLen tokens x `safety.charsPerToken`, default 8: the
+ *   gpt-oss tokenizer (o200k) averages about 4 characters per token on prose, code and whitespace
+ *   runs go higher), checked on the joined texts of a call; Azure sees it in 10k-character chunks.
+ * - `bodyLimitBytes`: LiteLLM sends the prompt twice (`texts` and `structured_messages`); in
+ *   UTF-8 JSON a UTF-16 code unit takes at most 3 bytes (control characters escaped as
+ *   \uXXXX take 6, a case the limit does not cover), plus the envelope.
+ */
+export function safetyLimits(cfg: SafetyConfig, models: PlatformConfig["models"]): { maxModelLen: number; maxTextChars: number; bodyLimitBytes: number } {
+  const maxModelLen = largestMaxModelLen(models);
+  const maxTextChars = maxModelLen * cfg.charsPerToken;
+  return { maxModelLen, maxTextChars, bodyLimitBytes: 2 * maxTextChars * 3 + LITELLM_ENVELOPE_BYTES };
+}
+
+/** The service's config file (services/safety, docs/safety.md "Configuration reference"), from the stack config. */
+export function safetyServiceConfig(cfg: SafetyConfig, models: PlatformConfig["models"]): Record<string, unknown> {
+  const limits = safetyLimits(cfg, models);
   return {
-    server: { host: "0.0.0.0", port: PORTS.safety, bodyLimitBytes: cfg.maxBodyBytes, shutdownDelayMs: 5000 },
+    server: { host: "0.0.0.0", port: PORTS.safety, bodyLimitBytes: limits.bodyLimitBytes, maxTextChars: limits.maxTextChars, shutdownDelayMs: 5000 },
     logging: { level: "info", logRequestText: false },
     failureMode: cfg.failureMode,
     azure: cfg.azure.enabled
@@ -48,6 +74,15 @@ export function safetyServiceConfig(cfg: SafetyConfig): Record<string, unknown> 
           thresholds: { Hate: cfg.thresholds.hate, Sexual: cfg.thresholds.sexual, Violence: cfg.thresholds.violence, SelfHarm: cfg.thresholds.selfHarm },
         }
       : { enabled: false },
+    // The shipped, versioned default lists (services/safety/src/data/default-lists.json) and
+    // text normalization, on unless a stack turns them off.
+    layers: {
+      defaults: { enabled: cfg.defaultLists.enabled, disable: [...cfg.defaultLists.disable] },
+      keywordBlocklist: { enabled: true },
+      regexBlocklist: { enabled: true },
+      promptInjection: { enabled: true, appliesTo: ["input", "output"] },
+      normalization: { enabled: true },
+    },
     litellmGuardrail: { enabled: true },
   };
 }
@@ -132,6 +167,8 @@ export function safetyServiceMonitor(namespace: string): IServiceMonitor {
 
 export interface SafetyServiceArgs {
   readonly config: SafetyConfig;
+  /** The models the gateway routes to: the service's limits are derived from the largest context. */
+  readonly models: PlatformConfig["models"];
   readonly clusterName: string;
   readonly namespace: string;
   readonly k8sProvider: k8s.Provider;
@@ -186,7 +223,7 @@ export class SafetyService extends pulumi.ComponentResource {
     const k8sOpts = { parent: this, provider: args.k8sProvider, dependsOn: args.dependsOn };
     const cm = new k8s.core.v1.ConfigMap(
       `${name}-config`,
-      { metadata: { name: `${SAFETY_NAME}-config`, namespace: args.namespace, labels: labels() }, data: { "config.yaml": stringify(safetyServiceConfig(cfg)) } },
+      { metadata: { name: `${SAFETY_NAME}-config`, namespace: args.namespace, labels: labels() }, data: { "config.yaml": stringify(safetyServiceConfig(cfg, args.models)) } },
       k8sOpts,
     );
     new k8s.apps.v1.Deployment(`${name}-deployment`, safetyDeployment(cfg, args.namespace, this.image), { ...k8sOpts, dependsOn: [cm, ...args.dependsOn], ignoreChanges: ["spec.replicas"] });

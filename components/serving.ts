@@ -167,7 +167,7 @@ export class Serving extends pulumi.ComponentResource {
         : [];
       const safety = new SafetyService(
         `${name}-safety`,
-        { config: c.safety, clusterName: c.cluster.name, namespace: NAMESPACES.safety.name, k8sProvider: args.k8sProvider, dependsOn: [ns.safety, ...azureKey, ...args.platformReady] },
+        { config: c.safety, models: c.models, clusterName: c.cluster.name, namespace: NAMESPACES.safety.name, k8sProvider: args.k8sProvider, dependsOn: [ns.safety, ...azureKey, ...args.platformReady] },
         { parent: this },
       );
       this.safetyUrl = safety.url;

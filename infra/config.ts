@@ -362,7 +362,16 @@ const safetySchema = z
         selfHarm: int(0, 7).default(2),
       })
       .prefault({}),
-    maxBodyBytes: int(1024, 10 * 1024 * 1024).default(65536),
+    /** Characters per token assumed when the service's text and body limits are derived from the largest maxModelLen. */
+    charsPerToken: int(2, 32).default(8),
+    /** The service's shipped, versioned default lists (weapons, self-harm, secrets, PII, prompt injection). */
+    defaultLists: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Ids of default lists to leave out, e.g. ["pii_us_ssn"]. */
+        disable: z.array(z.string().regex(/^[a-z0-9_]{1,64}$/)).default([]),
+      })
+      .prefault({}),
   })
   .superRefine((s, ctx) => {
     if (s.azure.enabled && !s.azure.endpoint)
