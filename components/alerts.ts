@@ -5,7 +5,8 @@
  *
  * The seed's four alerts on real metric names (queue depth, GPU utilization, model down, error
  * rate), plus SLO alerts on p95 TTFT and p95 end-to-end latency per model, KV-cache
- * saturation, GPU memory and XID errors, TEI queue and Milvus search latency.
+ * saturation, GPU memory, new XID events (critical only for the codes that mean the node must
+ * go), TEI queue and Milvus search latency.
  */
 import { METRICS as M } from "../infra/catalog/metrics";
 import type { PlatformConfig } from "../infra/config";
@@ -31,6 +32,40 @@ const EMBEDDINGS_NS = NAMESPACES.embeddings.name;
 /** The runbook link for an alert: docs/runbooks.md#<alert in lower case>. */
 export function runbookUrl(base: string, alert: string): string {
   return `${base}#${alert.toLowerCase()}`;
+}
+
+/**
+ * XID alerts. DCGM_FI_DEV_XID_ERRORS is a gauge holding the last XID code the driver reported,
+ * not a count (dcgm-exporter etc/default-counters.csv, 4.5.3-4.8.2: "gauge, Value of the last XID
+ * error encountered"), so `> 0` stays true forever after one XID. An XID event is a change of
+ * that value within a window; the value is then the code. Limitation: the same code twice in a
+ * row is not a change, and is seen once.
+ *
+ * Codes that mean the node must be drained and replaced (the set in upstream-facts §12; meanings
+ * from NVIDIA's Xid catalog, docs.nvidia.com/deploy/xid-errors/analyzing-xid-catalog.html, which
+ * gives each code a resolution, and "Dynamic Page Retirement",
+ * docs.nvidia.com/deploy/dynamic-page-retirement/visibility.html for 48/63/64):
+ * 48 double-bit ECC error, 63 page retirement / row remap pending, 64 retirement or remap failure,
+ * 74 NVLink error, 79 GPU has fallen off the bus, 92 high single-bit ECC rate, 94 contained ECC
+ * error, 95 uncontained ECC error. The others (13, 31, 43, ...) are usually the application's.
+ */
+export const XID_DRAIN_CODES = [48, 63, 64, 74, 79, 92, 94, 95] as const;
+/** How long after a drain-class XID the critical alert stays active (the gauge keeps the code; the change is what is new). */
+export const XID_CRITICAL_WINDOW = "1h";
+export const XID_WARNING_WINDOW = "15m";
+
+/** Series of GPUs whose last XID changed within the window, valued with that XID code. */
+function newXid(window: string): string {
+  return `(${M.dcgm.xidErrors} > 0 and changes(${M.dcgm.xidErrors}[${window}]) > 0)`;
+}
+
+export function xidCriticalExpr(): string {
+  const x = newXid(XID_CRITICAL_WINDOW);
+  return `max by (Hostname, gpu) (${XID_DRAIN_CODES.map((c) => `${x} == ${c}`).join(" or ")})`;
+}
+
+export function xidWarningExpr(): string {
+  return `max by (Hostname, gpu) (${newXid(XID_WARNING_WINDOW)}${XID_DRAIN_CODES.map((c) => ` != ${c}`).join("")})`;
 }
 
 export interface AlertInputs {
@@ -158,12 +193,20 @@ export function alertRuleGroups(i: AlertInputs): RuleGroup[] {
       "vLLM reserves gpu-memory-utilization of the framebuffer up front; usage above 98% means something else allocates on the GPU and an OOM is near.",
     ),
     rule(
-      "GPUXidErrors",
-      `max by (Hostname, gpu) (${M.dcgm.xidErrors}) > 0`,
-      "5m",
+      "GPUXidDrainNode",
+      xidCriticalExpr(),
+      "0m",
       "critical",
-      "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reports XID {{ $value }}",
-      "The driver reported an XID error: hardware or driver faults. Cordon and replace the node.",
+      "GPU {{ $labels.gpu }} on {{ $labels.Hostname }}: XID {{ $value }}, drain and replace the node",
+      `The driver reported XID {{ $value }}, one of the codes that mean the GPU or its memory is failing (${XID_DRAIN_CODES.join(", ")}): drain the node and let it be replaced.`,
+    ),
+    rule(
+      "GPUXidError",
+      xidWarningExpr(),
+      "0m",
+      "warning",
+      "GPU {{ $labels.gpu }} on {{ $labels.Hostname }}: new XID {{ $value }}",
+      "The driver reported an XID that is usually an application fault (for example 13, 31, 43: a kernel error or a bad memory access in the process on the GPU). Check the model server on that GPU; repeated XIDs on one GPU point at hardware.",
     ),
   ];
 

@@ -97,6 +97,18 @@ describe("alerts", () => {
     expect(byName.get("VLLMRequestsAborted")).toContain("vllm:request_success_total");
   });
 
+  it("alerts on new XID events: critical only for the codes that mean the node must go", () => {
+    const rules = alertRuleGroups({ models: {} as any, runbookBaseUrl: "x" }).find((g) => g.name === "gpu")!.rules;
+    const xid = rules.filter((q) => q.expr.includes("DCGM_FI_DEV_XID_ERRORS"));
+    expect(xid.map((q) => [q.alert, q.labels.severity])).toEqual([["GPUXidDrainNode", "critical"], ["GPUXidError", "warning"]]);
+    // The gauge holds the last XID code: a new event is a change of value, never `> 0` alone.
+    for (const q of xid) expect(q.expr).toMatch(/changes\(DCGM_FI_DEV_XID_ERRORS\[\d+[mh]\]\) > 0/);
+    const [crit, warn] = xid as [typeof xid[0], typeof xid[0]];
+    expect([...crit.expr.matchAll(/== (\d+)/g)].map((x) => Number(x[1]))).toEqual([48, 63, 64, 74, 79, 92, 94, 95]);
+    expect([...warn.expr.matchAll(/!= (\d+)/g)].map((x) => Number(x[1]))).toEqual([48, 63, 64, 74, 79, 92, 94, 95]);
+    expect(warn.expr).not.toContain("==");
+  });
+
   it("derives the SLO thresholds from each model's config", async () => {
     const r = await stack("prod");
     const slo = alertRuleGroups({ models: r.config.models, runbookBaseUrl: "x" }).find((g) => g.name === "llm-slo")!.rules;
