@@ -2,7 +2,7 @@
 // The service bundle (dist/server.cjs) contains all runtime dependencies, so the
 // runtime image needs no node_modules.
 import { build } from 'esbuild';
-import { existsSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 
 rmSync('dist', { recursive: true, force: true });
 
@@ -25,10 +25,22 @@ await build({
 // Dev-only tools: they run from the source checkout, with node_modules present.
 await build({
   ...common,
-  entryPoints: Object.fromEntries(
-    Object.entries({ bench: 'bench/bench.ts', smoke: 'scripts/smoke.ts', local: 'scripts/local.ts', eval: 'eval/run.ts' }).filter(([, f]) => existsSync(f)),
-  ),
+  entryPoints: {
+    bench: 'bench/bench.ts',
+    fakes: 'bench/fakes.ts',
+    smoke: 'scripts/smoke.ts',
+    local: 'scripts/local.ts',
+    eval: 'eval/run.ts',
+  },
   outdir: 'dist/tools',
   outExtension: { '.js': '.cjs' },
   packages: 'external',
+});
+
+// The evaluation runner, fully bundled, for the image (an in-cluster evaluation Job runs
+// `node /app/dist/eval.cjs --url http://<rag service>` with the fixture in /app/eval).
+await build({
+  ...common,
+  entryPoints: ['eval/run.ts'],
+  outfile: 'dist/eval.cjs',
 });
