@@ -18,6 +18,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { IScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject";
 import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
+import { GPU_NODEPOOLS } from "../infra/capacity";
 import { requireInstanceType, type InstanceType } from "../infra/catalog/instances";
 import { METRICS as M } from "../infra/catalog/metrics";
 import { coldStartSeconds, type LlmModel, type LlmModelKey, type RecipeArgs } from "../infra/catalog/models";
@@ -122,26 +123,33 @@ export function resourcesFor(pool: GpuPoolConfig, tp: number): PodResources {
   };
 }
 
-/** Node affinity: the model's pool, or a Karpenter GPU node with the same GPU (name and memory). */
+/**
+ * Node affinity: the model's pool (its managed node group), or a node of a Karpenter GPU
+ * NodePool with the same GPU (name and memory per GPU) and at least `tensorParallelSize` GPUs.
+ * The GPU NodePools may mix GPUs (karpenter.<pool>.instanceTypes); these Karpenter well-known
+ * labels (infra/catalog/instances.ts `karpenterLabels`) pick the right one. infra/capacity.ts
+ * `configDemands` admits exactly these nodes, and the cluster model (tests/cluster/scheduling.ts)
+ * checks that the rendered affinity and that rule agree.
+ */
 export function modelNodeAffinity(poolName: string, pool: GpuPoolConfig, tensorParallelSize: number): Record<string, unknown> {
-  const t = smallestInstance(pool);
-  const s = { poolName, cfg: { tensorParallelSize } };
+  const gpu = smallestInstance(pool).gpu!;
+  const ownPool = { key: POOL_LABEL, operator: "In", values: [poolName] };
   return {
     requiredDuringSchedulingIgnoredDuringExecution: {
       nodeSelectorTerms: [
-        { matchExpressions: [{ key: POOL_LABEL, operator: "In", values: [s.poolName] }] },
+        { matchExpressions: [ownPool] },
         {
           matchExpressions: [
-            { key: "karpenter.sh/nodepool", operator: "In", values: ["gpu-spot", "gpu-on-demand"] },
-            { key: "karpenter.k8s.aws/instance-gpu-name", operator: "In", values: [t.gpu!.name] },
-            { key: "karpenter.k8s.aws/instance-gpu-memory", operator: "In", values: [String(t.gpu!.memoryMiB)] },
-            { key: "karpenter.k8s.aws/instance-gpu-count", operator: "Gt", values: [String(s.cfg.tensorParallelSize - 1)] },
+            { key: "karpenter.sh/nodepool", operator: "In", values: GPU_NODEPOOLS.map((p) => p.name) },
+            { key: "karpenter.k8s.aws/instance-gpu-name", operator: "In", values: [gpu.name] },
+            { key: "karpenter.k8s.aws/instance-gpu-memory", operator: "In", values: [String(gpu.memoryMiB)] },
+            { key: "karpenter.k8s.aws/instance-gpu-count", operator: "Gt", values: [String(tensorParallelSize - 1)] },
           ],
         },
       ],
     },
     // The managed baseline first; Karpenter is for what does not fit.
-    preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: POOL_LABEL, operator: "In", values: [s.poolName] }] } }],
+    preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [ownPool] } }],
   };
 }
 
