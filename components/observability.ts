@@ -5,6 +5,8 @@
  * - CRDs come from MonitoringCrds, so the chart's are off.
  * - Prometheus selects every ServiceMonitor, PodMonitor and PrometheusRule in the cluster (the
  *   *SelectorNilUsesHelmValues flags are false), so charts and our own objects are scraped.
+ * - No monitors (nor their alerts) for what EKS does not let Prometheus reach: the
+ *   controller-manager, the scheduler, etcd, and kube-proxy's loopback-bound metrics.
  * - Retention, replicas and gp3 storage per env.
  * - Grafana's admin credentials come from Vault through an ExternalSecret; dashboards through
  *   the sidecar.
@@ -76,6 +78,23 @@ export function kubePrometheusStackValues(i: StackValuesInputs): Record<string, 
   return {
     crds: { enabled: false },
     defaultRules: { create: true },
+    // EKS runs the control plane out of reach: kube-controller-manager, kube-scheduler and etcd
+    // are not scrapeable (upstream-facts §12), so their monitors would find no endpoint and
+    // KubeControllerManagerDown / KubeSchedulerDown would fire forever. `enabled: false` removes
+    // the chart's Service, Endpoints and ServiceMonitor (templates/exporters/<x>/*.yaml: `if and
+    // .Values.<x>.enabled ...`) and their default rules (templates/prometheus/rules-1.14/
+    // kubernetes-system-controller-manager.yaml, kubernetes-system-scheduler.yaml,
+    // kube-scheduler.rules.yaml, etcd.yaml are all gated on the same flag), chart 88.5.3.
+    kubeControllerManager: { enabled: false },
+    kubeScheduler: { enabled: false },
+    kubeEtcd: { enabled: false },
+    // kube-proxy (the EKS add-on, default configuration) binds its metrics to 127.0.0.1:10249,
+    // kube-proxy's own default (KubeProxyConfiguration v1alpha1 metricsBindAddress; EKS users
+    // report the same: aws/containers-roadmap#657, terraform-aws-modules/terraform-aws-eks#742,
+    // prometheus-community/helm-charts#977), so a scrape from Prometheus is refused and KubeProxyDown
+    // fires forever. Off: its Service, ServiceMonitor and rules
+    // (rules-1.14/kubernetes-system-kube-proxy.yaml) go with it.
+    kubeProxy: { enabled: false },
     prometheus: {
       prometheusSpec: {
         replicas: o.prometheus.replicas,

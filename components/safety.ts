@@ -23,7 +23,7 @@ import type { PlatformConfig } from "../infra/config";
 import { recommendedLabels } from "./labels";
 import { PORTS } from "./network-security";
 import { POOL_LABEL } from "./node-groups";
-import { serviceMonitor } from "./workload-objects";
+import { metricsServicePorts, serviceMonitor } from "./workload-objects";
 
 export const SAFETY_NAME = "safety";
 export const AZURE_KEY_SECRET = "azure-content-safety";
@@ -161,8 +161,17 @@ export function safetyHpa(cfg: SafetyConfig, namespace: string): k8s.autoscaling
   };
 }
 
-export function safetyServiceMonitor(namespace: string): IServiceMonitor {
-  return serviceMonitor({ name: SAFETY_NAME, namespace, labels: labels() }, selector, { port: "http", path: "/metrics" });
+/** The Service: the API port, and under Istio the sidecar's merged metrics port. */
+export function safetyService(namespace: string, istio: boolean): k8s.core.v1.ServiceArgs {
+  return {
+    metadata: { name: SAFETY_NAME, namespace, labels: labels() },
+    spec: { selector, ports: [{ name: "http", port: PORTS.safety, targetPort: PORTS.safety, protocol: "TCP" }, ...metricsServicePorts(istio)] },
+  };
+}
+
+/** /metrics on the API port, or Istio's merged plaintext endpoint under STRICT mTLS (workload-objects.ts). */
+export function safetyServiceMonitor(namespace: string, istio: boolean): IServiceMonitor {
+  return serviceMonitor({ name: SAFETY_NAME, namespace, labels: labels() }, selector, { port: "http", path: "/metrics" }, { istio });
 }
 
 export interface SafetyServiceArgs {
@@ -171,6 +180,8 @@ export interface SafetyServiceArgs {
   readonly models: PlatformConfig["models"];
   readonly clusterName: string;
   readonly namespace: string;
+  /** The namespace is in the Istio mesh (STRICT mTLS). */
+  readonly istio: boolean;
   readonly k8sProvider: k8s.Provider;
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
 }
@@ -227,18 +238,14 @@ export class SafetyService extends pulumi.ComponentResource {
       k8sOpts,
     );
     new k8s.apps.v1.Deployment(`${name}-deployment`, safetyDeployment(cfg, args.namespace, this.image), { ...k8sOpts, dependsOn: [cm, ...args.dependsOn], ignoreChanges: ["spec.replicas"] });
-    new k8s.core.v1.Service(
-      `${name}-service`,
-      { metadata: { name: SAFETY_NAME, namespace: args.namespace, labels: labels() }, spec: { selector, ports: [{ name: "http", port: PORTS.safety, targetPort: PORTS.safety, protocol: "TCP" }] } },
-      k8sOpts,
-    );
+    new k8s.core.v1.Service(`${name}-service`, safetyService(args.namespace, args.istio), k8sOpts);
     new k8s.policy.v1.PodDisruptionBudget(
       `${name}-pdb`,
       { metadata: { name: SAFETY_NAME, namespace: args.namespace, labels: labels() }, spec: { ...(cfg.replicas.min >= 2 ? { minAvailable: 1 } : { maxUnavailable: 1 }), selector: { matchLabels: selector } } },
       k8sOpts,
     );
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, safetyHpa(cfg, args.namespace), k8sOpts);
-    new k8s.apiextensions.CustomResource(`${name}-monitor`, safetyServiceMonitor(args.namespace), k8sOpts);
+    new k8s.apiextensions.CustomResource(`${name}-monitor`, safetyServiceMonitor(args.namespace, args.istio), k8sOpts);
     this.url = `http://${SAFETY_NAME}.${args.namespace}.svc:${PORTS.safety}`;
     this.registerOutputs({ image: this.image, url: this.url });
   }

@@ -140,6 +140,7 @@ export class Serving extends pulumi.ComponentResource {
           namespace: NAMESPACES.embeddings.name,
           prometheusUrl: args.prometheusUrl,
           ...(args.otlpEndpoint ? { otlpEndpoint: args.otlpEndpoint } : {}),
+          istio: c.networkSecurity.istio.enabled,
         };
       });
     const embeddings = new Embeddings(`${name}-embeddings`, { specs, k8sProvider: args.k8sProvider, dependsOn: [ns.embeddings, hfEmbeddings, priority, ...args.platformReady] }, { parent: this });
@@ -167,7 +168,7 @@ export class Serving extends pulumi.ComponentResource {
         : [];
       const safety = new SafetyService(
         `${name}-safety`,
-        { config: c.safety, models: c.models, clusterName: c.cluster.name, namespace: NAMESPACES.safety.name, k8sProvider: args.k8sProvider, dependsOn: [ns.safety, ...azureKey, ...args.platformReady] },
+        { config: c.safety, models: c.models, clusterName: c.cluster.name, namespace: NAMESPACES.safety.name, istio: c.networkSecurity.istio.enabled, k8sProvider: args.k8sProvider, dependsOn: [ns.safety, ...azureKey, ...args.platformReady] },
         { parent: this },
       );
       this.safetyUrl = safety.url;

@@ -9,23 +9,47 @@
  *   nodes and stored on S3, so no Pulsar or Kafka to run.
  * - Authorization on; the root password comes from Vault (ExternalSecret) into the
  *   COMMON_SECURITY_DEFAULTROOTPASSWORD environment variable, never into the chart's ConfigMap.
- * - Metrics with a ServiceMonitor; PDBs for the Milvus components.
+ * - Metrics: the chart's own ServiceMonitor scrapes plaintext :9091 and only the Services it
+ *   renders, which fails under Istio STRICT mTLS; it is off. Every Milvus pod is annotated
+ *   (global `annotations`, read by milvus.ud.annotations into every component's pod template)
+ *   with its metrics port, and the program scrapes all of them through one headless Service and
+ *   the shared ServiceMonitor builder (workload-objects.ts: Istio's merged :15020 when meshed).
+ * - PodDisruptionBudgets for the cluster-mode components, created here: milvus-helm 5.0.19 has
+ *   no PDB template or values for Milvus components (only its etcd and pulsar subcharts do).
  * - The data bucket is stateful (protect/retain per env); in staging and prod the release is
  *   also retained on destroy, so Pulumi never deletes the Milvus data path.
  */
 import * as aws from "@pulumi/aws";
-import type * as k8s from "@pulumi/kubernetes";
+import * as k8s from "@pulumi/kubernetes";
+import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../infra/catalog/versions";
 import type { PlatformConfig } from "../infra/config";
 import { PrivateBucket } from "./bucket";
 import { release } from "./helm";
 import { policyDocument } from "./iam";
+import { recommendedLabels } from "./labels";
 import { irsaTrustPolicy } from "./workload-identity";
+import { metricsAnnotations, metricsServicePorts, serviceMonitor } from "./workload-objects";
 
 export const MILVUS_SA = "milvus";
 export const MILVUS_ROOT_SECRET = "milvus-root";
 export const MILVUS_RELEASE = "milvus";
+/** Every Milvus component serves Prometheus metrics here (milvus-helm 5.0.19 templates/*-deployment.yaml, container port "metrics"). */
+export const MILVUS_METRICS_PORT = 9091;
+export const MILVUS_METRICS_SERVICE = "milvus-metrics";
+
+/**
+ * The labels milvus-helm 5.0.19 puts on every component's pods: milvus.matchLabels
+ * (app.kubernetes.io/name = the chart name, app.kubernetes.io/instance = the release; templates/_helpers.tpl)
+ * plus `component` (templates/<component>-deployment.yaml).
+ */
+export function milvusPodSelector(component?: string): Record<string, string> {
+  return { "app.kubernetes.io/name": "milvus", "app.kubernetes.io/instance": MILVUS_RELEASE, ...(component ? { component } : {}) };
+}
+
+/** The cluster-mode components that run as Deployments (templates/{proxy,querynode,datanode,mixcoord,streamingnode}-deployment.yaml). */
+export const MILVUS_CLUSTER_COMPONENTS = ["proxy", "querynode", "datanode", "mixcoord", "streamingnode"] as const;
 
 export function milvusBucketPolicy(bucketArn: string): string {
   return JSON.stringify(
@@ -55,11 +79,14 @@ export function milvusValues(i: MilvusValuesInputs): Record<string, unknown> {
   const c = i.cfg;
   const cluster = c.mode === "cluster";
   const ha = i.environment === "prod";
-  const pdb = { enabled: true, maxUnavailable: 1 };
   return {
     cluster: { enabled: cluster },
     serviceAccount: { create: true, name: MILVUS_SA, annotations: { "eks.amazonaws.com/role-arn": i.roleArn } },
-    metrics: { enabled: true, serviceMonitor: { enabled: true, interval: "30s" } },
+    // The chart's ServiceMonitor is off: the program scrapes every component (milvusServiceMonitor).
+    metrics: { enabled: true, serviceMonitor: { enabled: false } },
+    // Global pod annotations (milvus.ud.annotations, in every component's pod template): where
+    // Istio's metrics merging finds each component's own metrics.
+    annotations: metricsAnnotations({ containerPort: MILVUS_METRICS_PORT, path: "/metrics" }),
     // Not a secret: the password itself arrives through the environment (rootPasswordEnv).
     extraConfigFiles: { "user.yaml": "common:\n  security:\n    authorizationEnabled: true\n" },
     minio: { enabled: false },
@@ -93,7 +120,7 @@ export function milvusValues(i: MilvusValuesInputs): Record<string, unknown> {
       persistence: { persistentVolumeClaim: { storageClass: "gp3", size: "50Gi" } },
       resources: resources("1", "4Gi", "8Gi"),
     },
-    proxy: { replicas: c.proxyReplicas, extraEnv: rootPasswordEnv, resources: resources("500m", "1Gi", "2Gi"), pdb },
+    proxy: { replicas: c.proxyReplicas, extraEnv: rootPasswordEnv, resources: resources("500m", "1Gi", "2Gi") },
     mixCoordinator: {
       enabled: true,
       replicas: ha ? 2 : 1,
@@ -101,15 +128,46 @@ export function milvusValues(i: MilvusValuesInputs): Record<string, unknown> {
       extraEnv: rootPasswordEnv,
       resources: resources("500m", "1Gi", "2Gi"),
     },
-    queryNode: { replicas: c.queryNodeReplicas, resources: resources("1", "4Gi", "8Gi"), pdb },
-    dataNode: { replicas: c.dataNodeReplicas, resources: resources("500m", "2Gi", "4Gi"), pdb },
+    queryNode: { replicas: c.queryNodeReplicas, resources: resources("1", "4Gi", "8Gi") },
+    dataNode: { replicas: c.dataNodeReplicas, resources: resources("500m", "2Gi", "4Gi") },
     streamingNode: { replicas: cluster ? (ha ? 2 : 1) : 1, resources: resources("500m", "2Gi", "4Gi") },
     attu: { enabled: false },
   };
 }
 
+/** A headless Service over every Milvus pod, for scraping only (the chart's Services cover some components). */
+export function milvusMetricsService(namespace: string, istio: boolean): k8s.core.v1.ServiceArgs {
+  return {
+    metadata: { name: MILVUS_METRICS_SERVICE, namespace, labels: recommendedLabels(MILVUS_METRICS_SERVICE, "vector-db") },
+    spec: {
+      clusterIP: "None",
+      selector: milvusPodSelector(),
+      ports: [{ name: "metrics", port: MILVUS_METRICS_PORT, targetPort: "metrics", protocol: "TCP" }, ...metricsServicePorts(istio)],
+    },
+  };
+}
+
+/** Scrapes every Milvus component; `component` is kept as a label as the chart's own monitor did (targetLabels). */
+export function milvusServiceMonitor(namespace: string, istio: boolean): IServiceMonitor {
+  return serviceMonitor(
+    { name: MILVUS_METRICS_SERVICE, namespace, labels: recommendedLabels(MILVUS_METRICS_SERVICE, "vector-db") },
+    { "app.kubernetes.io/name": MILVUS_METRICS_SERVICE },
+    { port: "metrics", path: "/metrics" },
+    { istio, podTargetLabels: ["component"], interval: "30s" },
+  );
+}
+
+/** policy/v1 PDBs for the cluster-mode components (none in standalone mode: one pod, nothing to keep). */
+export function milvusPdbs(namespace: string, mode: PlatformConfig["vectorDb"]["mode"]): k8s.policy.v1.PodDisruptionBudgetArgs[] {
+  if (mode !== "cluster") return [];
+  return MILVUS_CLUSTER_COMPONENTS.map((component) => ({
+    metadata: { name: `${MILVUS_RELEASE}-${component}`, namespace, labels: recommendedLabels(`${MILVUS_RELEASE}-${component}`, "vector-db") },
+    spec: { maxUnavailable: 1, selector: { matchLabels: milvusPodSelector(component) } },
+  }));
+}
+
 export interface VectorDbArgs {
-  readonly config: Pick<PlatformConfig, "vectorDb" | "environment" | "region" | "protection">;
+  readonly config: Pick<PlatformConfig, "vectorDb" | "environment" | "region" | "protection" | "networkSecurity">;
   readonly clusterName: string;
   readonly namespace: string;
   readonly oidcProviderArn: pulumi.Input<string>;
@@ -152,6 +210,13 @@ export class VectorDb extends pulumi.ComponentResource {
       },
       { parent: this, provider: args.k8sProvider, dependsOn: [role, ...args.dependsOn], retainOnDelete: c.protection.retainOnDelete },
     );
+    const k8sOpts = { parent: this, provider: args.k8sProvider, dependsOn: args.dependsOn };
+    const istio = c.networkSecurity.istio.enabled;
+    new k8s.core.v1.Service(`${name}-metrics`, milvusMetricsService(args.namespace, istio), k8sOpts);
+    new k8s.apiextensions.CustomResource(`${name}-monitor`, milvusServiceMonitor(args.namespace, istio), k8sOpts);
+    for (const pdb of milvusPdbs(args.namespace, c.vectorDb.mode)) {
+      new k8s.policy.v1.PodDisruptionBudget(`${name}-${(pdb.metadata as { name: string }).name}-pdb`, pdb, k8sOpts);
+    }
     this.endpoint = `${MILVUS_RELEASE}.${args.namespace}.svc:19530`;
     this.registerOutputs({ endpoint: this.endpoint, bucketName: this.bucketName });
   }
