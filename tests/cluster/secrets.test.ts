@@ -193,9 +193,13 @@ describe.each(STACKS)("check 7, secrets, on %s", (name) => {
       const p = theOne(res, VAULT_TYPES.policy).inputs;
       p.policy = p.policy.replaceAll(`"secret/data/${r.config.vault.pathPrefix}/*"`, `"secret/data/${r.config.vault.pathPrefix}/generated/*"`);
     });
-    const problems = externalSecretReadProblems(narrowed);
-    expect(problems).toContain(`ExternalSecret safety/azure-content-safety: reads secret/data/${r.config.vault.pathPrefix}/azure-content-safety, which policy llm-platform-${name}-external-secrets does not grant read on`);
-    expect(problems.every((p) => !p.includes("/generated/"))).toBe(true);
+    // Exactly the keys under the prefix but outside generated/ lose their grant.
+    const outside = buildModel(r)
+      .objects.filter((o) => o.obj.kind === "ExternalSecret")
+      .flatMap(({ obj }) => [...new Set<string>(obj.spec.data.map((d: any) => d.remoteRef.key))].map((key) => ({ es: `${obj.metadata.namespace}/${obj.metadata.name}`, key })))
+      .filter(({ key }) => key.startsWith(`${r.config.vault.pathPrefix}/`) && !key.startsWith(`${r.config.vault.pathPrefix}/generated/`));
+    expect(outside.length).toBeGreaterThan(0);
+    expect(externalSecretReadProblems(narrowed)).toEqual(outside.map(({ es, key }) => `ExternalSecret ${es}: reads secret/data/${key}, which policy llm-platform-${name}-external-secrets does not grant read on`));
     const renamed = mutated(r, (res) => {
       theOne(res, VAULT_TYPES.policy).inputs.name = "renamed";
     });
