@@ -1,5 +1,9 @@
 /**
  * Embeddings: Hugging Face text-embeddings-inference (TEI), one Deployment per role.
+ * The model comes from the platform's weights bucket (components/weights.ts), never from the Hub:
+ * an init container copies it into an emptyDir through a read-only Pod Identity role, and TEI
+ * starts from that directory (a local --model-id skips every Hub call: TEI v1.9.3
+ * router/src/lib.rs `run`, "Using a local model"). TEI pods need no token and no internet.
  * - embed: BAAI/bge-large-en-v1.5 with CLS pooling (what the model's 1_Pooling config defines;
  *   the seed's `--pooling mean` is wrong for BGE);
  * - rerank: BAAI/bge-reranker-large, served by TEI's /rerank (replaces the seed's in-process
@@ -17,13 +21,18 @@ import { MODELS, type EncoderModel } from "../infra/catalog/models";
 import { IMAGES, imageRef, type ImagePin } from "../infra/catalog/versions";
 import type { EncoderConfig, GpuPoolConfig } from "../infra/config";
 import { recommendedLabels } from "./labels";
-import { HF_TOKEN_SECRET, modelNodeAffinity, resourcesFor, smallestInstance } from "./model-server";
+import { modelNodeAffinity, resourcesFor, smallestInstance } from "./model-server";
 import { PORTS } from "./network-security";
 import { GPU_TAINT, POOL_LABEL } from "./node-groups";
-import { metricsServicePorts, scaledObject, serviceMonitor } from "./workload-objects";
+import { s3FetchContainer } from "./weights";
+import { scaledObject, serviceMonitor } from "./workload-objects";
 
 export type EncoderRole = "embed" | "rerank";
 export const TEI_METRICS_PORT = 9000;
+/** TEI's service account: its Pod Identity association reads the weights bucket (components/weights.ts). */
+export const TEI_SA = "tei";
+/** The emptyDir the model is copied into; the TEI image's HUGGINGFACE_HUB_CACHE is /data too. */
+export const TEI_DATA = "/data";
 
 /** The TEI image for a GPU architecture (TEI README "Docker Images"), or the CPU image. */
 export function teiImage(t: InstanceType | undefined): ImagePin {
@@ -49,8 +58,9 @@ export interface EncoderSpec {
   readonly namespace: string;
   readonly prometheusUrl: string;
   readonly otlpEndpoint?: string;
-  /** The namespace is in the Istio mesh (STRICT mTLS): metrics are scraped from the sidecar's merged port. */
-  readonly istio: boolean;
+  /** s3://bucket/<repo>/<revision>/: the model's files as the weights sync Job stored them. */
+  readonly weightsUri: pulumi.Input<string>;
+  readonly region: string;
 }
 
 export function teiName(role: EncoderRole): string {
@@ -61,9 +71,26 @@ const component = (role: EncoderRole) => (role === "embed" ? "embeddings" : "rer
 export const teiLabels = (role: EncoderRole) => recommendedLabels(teiName(role), component(role));
 const selector = (role: EncoderRole) => ({ "app.kubernetes.io/name": teiName(role), "app.kubernetes.io/component": component(role) });
 
+/** The local directory TEI serves the model from. */
+export function teiModelDir(model: EncoderModel): string {
+  return `${TEI_DATA}/${model.key}`;
+}
+
+/**
+ * TEI's arguments (router/src/main.rs at v1.9.3):
+ * - `--model-id` a local directory, filled from S3 before TEI starts;
+ * - `--served-model-name` the catalog key (else TEI reports the path as the model name);
+ * - `--auto-truncate true` (the default, stated): a request that leaves `truncate` unset is cut
+ *   to the model's max input length instead of refused (router/src/http/server.rs:
+ *   `req.truncate.unwrap_or(info.auto_truncate)`; /v1/embeddings always uses `info.auto_truncate`).
+ *   A request that sends `"truncate": false` is still refused above it (core/src/tokenization.rs
+ *   `encode_input`): LiteLLM's huggingface/ rerank does, see components/gateway.ts.
+ */
 export function teiArgs(s: EncoderSpec): string[] {
   return [
-    "--model-id", s.model.hfRepo,
+    "--model-id", teiModelDir(s.model),
+    "--served-model-name", s.model.key,
+    "--auto-truncate", "true",
     ...(s.model.pooling ? ["--pooling", s.model.pooling] : []),
     "--port", String(PORTS.tei),
     "--prometheus-port", String(TEI_METRICS_PORT),
@@ -101,20 +128,21 @@ export function teiDeployment(s: EncoderSpec): k8s.apps.v1.DeploymentArgs {
           },
           ...(gpu ? { tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: "NoSchedule" }] } : {}),
           topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector(s.role) } }],
+          serviceAccountName: TEI_SA,
           securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+          initContainers: [s3FetchContainer({ name: "model", source: s.weightsUri, target: teiModelDir(s.model), volume: "data", mountPath: TEI_DATA, region: s.region })],
           containers: [
             {
               name: "tei",
               image: imageRef(teiImage(t)),
               args: teiArgs(s),
-              env: [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: HF_TOKEN_SECRET, key: "token" } } }],
               ports: [
                 { name: "http", containerPort: PORTS.tei, protocol: "TCP" },
                 { name: "metrics", containerPort: TEI_METRICS_PORT, protocol: "TCP" },
               ],
               resources,
               securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-              // The HTTP server starts after the model is downloaded and loaded.
+              // The HTTP server starts after the model is loaded (the init container copied it).
               startupProbe: { ...health, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 36 },
               readinessProbe: { ...health, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
               livenessProbe: { ...health, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
@@ -136,17 +164,13 @@ export function teiService(s: EncoderSpec): k8s.core.v1.ServiceArgs {
       ports: [
         { name: "http", port: PORTS.tei, targetPort: PORTS.tei, protocol: "TCP" },
         { name: "metrics", port: TEI_METRICS_PORT, targetPort: TEI_METRICS_PORT, protocol: "TCP" },
-        ...metricsServicePorts(s.istio),
       ],
     },
   };
 }
 
 export function teiServiceMonitor(s: EncoderSpec): IServiceMonitor {
-  // Under Istio the merged :15020 endpoint carries TEI's metrics (the pod's prometheus.io/port
-  // names TEI_METRICS_PORT); the target labels namespace and service are the same either way, so
-  // the KEDA query on te_queue_size{namespace, service} reads the same series.
-  return serviceMonitor({ name: teiName(s.role), namespace: s.namespace, labels: teiLabels(s.role) }, selector(s.role), { port: "metrics", path: "/metrics" }, { istio: s.istio });
+  return serviceMonitor({ name: teiName(s.role), namespace: s.namespace, labels: teiLabels(s.role) }, selector(s.role), { port: "metrics", path: "/metrics" });
 }
 
 export function teiScaledObject(s: EncoderSpec): IScaledObject {
@@ -186,6 +210,8 @@ export interface EmbeddingsArgs {
   readonly specs: readonly EncoderSpec[];
   readonly k8sProvider: k8s.Provider;
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** What one role's Deployment also waits for: its model's sync Job, the reader association. */
+  readonly roleDependsOn?: Readonly<Partial<Record<EncoderRole, readonly pulumi.Input<pulumi.Resource>[]>>>;
 }
 
 export class Embeddings extends pulumi.ComponentResource {
@@ -197,7 +223,11 @@ export class Embeddings extends pulumi.ComponentResource {
     const urls: Partial<Record<EncoderRole, string>> = {};
     for (const s of args.specs) {
       const base = `${name}-${s.role}`;
-      const d = new k8s.apps.v1.Deployment(`${base}-deployment`, teiDeployment(s), { ...k8sOpts, ignoreChanges: ["spec.replicas"] });
+      const d = new k8s.apps.v1.Deployment(`${base}-deployment`, teiDeployment(s), {
+        ...k8sOpts,
+        dependsOn: [...args.dependsOn, ...(args.roleDependsOn?.[s.role] ?? [])],
+        ignoreChanges: ["spec.replicas"],
+      });
       new k8s.core.v1.Service(`${base}-service`, teiService(s), k8sOpts);
       new k8s.policy.v1.PodDisruptionBudget(`${base}-pdb`, teiPdb(s), k8sOpts);
       new k8s.apiextensions.CustomResource(`${base}-monitor`, teiServiceMonitor(s), k8sOpts);

@@ -61,14 +61,27 @@ export function litellmProxyConfig(i: ProxyConfigInputs): Record<string, unknown
   if (i.embeddings)
     modelList.push({
       model_name: i.embeddings.name,
-      // LiteLLM's Hugging Face provider calls a TEI endpoint at api_base; TEI needs no key inside the cluster.
-      litellm_params: { model: `huggingface/${i.embeddings.upstream ?? i.embeddings.name}`, api_base: i.embeddings.url },
+      // TEI's OpenAI-compatible POST /v1/embeddings (TEI v1.9.3 router/src/http/server.rs
+      // `openai_embed`, which truncates to the model's window: `let truncate = info.auto_truncate`).
+      // Not LiteLLM's huggingface/ provider: it looks up https://huggingface.co/api/models/<model>
+      // on every request (litellm llms/huggingface/embedding/handler.py), which fails offline.
+      // TEI ignores `model` (router/src/http/types.rs OpenAICompatRequest) and, started without
+      // --api-key, the Authorization header; the OpenAI client inside LiteLLM refuses to send a
+      // request without a key, so the route names one the gateway already holds.
+      litellm_params: { model: `openai/${i.embeddings.name}`, api_base: `${i.embeddings.url}/v1`, api_key: "os.environ/VLLM_API_KEY" },
       model_info: { mode: "embedding" },
     });
   if (i.rerank)
     modelList.push({
       model_name: i.rerank.name,
-      // LiteLLM's Hugging Face rerank provider calls TEI's /rerank.
+      // TEI's POST /rerank takes {query, texts} (router/src/http/types.rs RerankRequest); of
+      // LiteLLM's rerank providers only huggingface/ sends `texts` (the others send Cohere's
+      // `documents`), and it always sends `"truncate": false` (litellm
+      // llms/huggingface/rerank/transformation.py `transform_rerank_request`). TEI honours an
+      // explicit false over --auto-truncate (server.rs `rerank`: `req.truncate.unwrap_or(...)`)
+      // and refuses a (query, text) pair longer than the model's window (core/src/tokenization.rs
+      // `encode_input`). So through the gateway, long inputs need a reranker with a long window
+      // (gte-reranker-modernbert-base: 8192 tokens); see docs/gateway.md "Long inputs".
       litellm_params: { model: `huggingface/${i.rerank.upstream ?? i.rerank.name}`, api_base: i.rerank.url },
       model_info: { mode: "rerank" },
     });

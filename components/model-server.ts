@@ -26,15 +26,16 @@ import { IMAGES, imageRef } from "../infra/catalog/versions";
 import type { GpuPoolConfig, ModelConfig } from "../infra/config";
 import { recommendedLabels } from "./labels";
 import { GPU_TAINT, POOL_LABEL } from "./node-groups";
-import { metricsServicePorts, scaledObject, serviceMonitor } from "./workload-objects";
+import { scaledObject, serviceMonitor } from "./workload-objects";
 import { PORTS, WORKLOAD } from "./network-security";
+import { s3FetchContainer } from "./weights";
 
 export const MODEL_SERVER_SA = "model-server";
 export const API_KEY_SECRET = "vllm-api-key";
 export const HF_TOKEN_SECRET = "huggingface-token";
 export const SERVING_PRIORITY_CLASS = "llm-serving";
-/** Istio's merged metrics port (components/workload-objects.ts explains the mechanism). */
-export { ISTIO_MERGED_METRICS_PORT } from "./workload-objects";
+/** Istio's sidecar serves the app's and Envoy's metrics merged here, in plaintext. */
+export const ISTIO_MERGED_METRICS_PORT = 15020;
 /** Spot capacity gets a 2-minute notice; the grace period stays inside it. */
 export const TERMINATION_GRACE_SECONDS = 120;
 export const PRESTOP_DRAIN_SECONDS = 20;
@@ -48,6 +49,8 @@ export interface ModelServerSpec {
   readonly namespace: string;
   /** s3://bucket/<repo>/<revision>/ when weights.source is s3. */
   readonly weightsUri?: pulumi.Input<string>;
+  /** s3://bucket/<repo>/<revision>/tiktoken/ when weights.source is s3 and the model loads tiktoken encodings. */
+  readonly tiktokenUri?: pulumi.Input<string>;
   readonly region: string;
   readonly prometheusUrl: string;
   readonly otlpEndpoint?: string;
@@ -161,12 +164,28 @@ function selectorLabels(key: string): Record<string, string> {
   return { "app.kubernetes.io/name": deploymentName(key), "app.kubernetes.io/component": "model-server" };
 }
 
+/** Where the model server reads the tiktoken encodings (an emptyDir filled from S3 before vLLM starts). */
+export const TIKTOKEN_MOUNT = "/tiktoken";
+
+/**
+ * gpt-oss's tokenizer library, openai_harmony, loads its tiktoken encoding at start-up: from
+ * `$TIKTOKEN_ENCODINGS_BASE/o200k_base.tiktoken` when that variable is set (hash-checked), else by
+ * downloading it from openaipublic.blob.core.windows.net (openai/harmony
+ * src/tiktoken_ext/public_encodings.rs `load`; the offline set-up in vllm-project/recipes
+ * OpenAI/GPT-OSS.md "Troubleshooting"). With S3 weights, an init container copies the encodings the
+ * sync Job stored beside the weights into an emptyDir, and vLLM reads them there.
+ */
+export function tiktokenFromS3(s: Pick<ModelServerSpec, "cfg" | "model" | "tiktokenUri">): boolean {
+  return s.cfg.weights.source === "s3" && (s.model.tiktokenEncodings?.length ?? 0) > 0 && s.tiktokenUri !== undefined;
+}
+
 export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.DeploymentArgs {
   const name = deploymentName(s.key);
   const health = { httpGet: { path: "/health", port: PORTS.vllm } };
   const s3 = s.cfg.weights.source === "s3";
   const resources = resourcesFor(s.pool, s.cfg.tensorParallelSize);
   const memLimitGi = Number(resources.limits.memory!.replace("Gi", ""));
+  const tiktoken = tiktokenFromS3(s);
   const env: k8s.types.input.core.v1.EnvVar[] = [
     { name: "VLLM_API_KEY", valueFrom: { secretKeyRef: { name: API_KEY_SECRET, key: "api-key" } } },
     { name: "AWS_REGION", value: s.region },
@@ -176,8 +195,13 @@ export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.Deploymen
           { name: "RUNAI_STREAMER_CONCURRENCY", value: "16" },
           // Bound the streamer's CPU buffer: a quarter of the container's memory, at most 8 GiB.
           { name: "RUNAI_STREAMER_MEMORY_LIMIT", value: String(Math.min(8, Math.floor(memLimitGi / 4)) * 1024 ** 3) },
+          // Everything comes from S3: fail fast instead of trying the Hub (huggingface_hub
+          // HF_HUB_OFFLINE), and send no usage report to stats.vllm.ai (vLLM docs, usage stats).
+          { name: "HF_HUB_OFFLINE", value: "1" },
+          { name: "VLLM_NO_USAGE_STATS", value: "1" },
         ]
       : [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: HF_TOKEN_SECRET, key: "token" } } }]),
+    ...(tiktoken ? [{ name: "TIKTOKEN_ENCODINGS_BASE", value: TIKTOKEN_MOUNT }] : []),
     ...(s.otlpEndpoint ? [{ name: "OTEL_SERVICE_NAME", value: name }] : []),
   ];
   return {
@@ -204,6 +228,9 @@ export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.Deploymen
             { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selectorLabels(s.key) } },
           ],
           securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+          ...(tiktoken
+            ? { initContainers: [s3FetchContainer({ name: "tiktoken", source: s.tiktokenUri!, target: TIKTOKEN_MOUNT, volume: "tiktoken", mountPath: TIKTOKEN_MOUNT, region: s.region })] }
+            : {}),
           containers: [
             {
               name: "vllm",
@@ -219,12 +246,18 @@ export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.Deploymen
               livenessProbe: { ...health, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
               // Leave the Service's endpoints before SIGTERM; vLLM then finishes in-flight requests.
               lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_DRAIN_SECONDS)] } } },
-              volumeMounts: [{ name: "dshm", mountPath: "/dev/shm" }, ...(s3 ? [] : [{ name: "hf-cache", mountPath: "/root/.cache/huggingface" }])],
+              volumeMounts: [
+                { name: "dshm", mountPath: "/dev/shm" },
+                ...(s3 ? [] : [{ name: "hf-cache", mountPath: "/root/.cache/huggingface" }]),
+                ...(tiktoken ? [{ name: "tiktoken", mountPath: TIKTOKEN_MOUNT, readOnly: true }] : []),
+              ],
             },
           ],
           volumes: [
             { name: "dshm", emptyDir: { medium: "Memory", sizeLimit: `${shmSizeGi(s.cfg.tensorParallelSize)}Gi` } },
             ...(s3 ? [] : [{ name: "hf-cache", emptyDir: { sizeLimit: `${Math.ceil(s.model.weightsGiB * 1.3)}Gi` } }]),
+            // o200k_base and cl100k_base together are under 10 MB.
+            ...(tiktoken ? [{ name: "tiktoken", emptyDir: { sizeLimit: "64Mi" } }] : []),
           ],
         },
       },
@@ -240,7 +273,7 @@ export function modelService(s: ModelServerSpec): k8s.core.v1.ServiceArgs {
       selector: selectorLabels(s.key),
       ports: [
         { name: "http", port: PORTS.vllm, targetPort: PORTS.vllm, protocol: "TCP" },
-        ...metricsServicePorts(s.istio),
+        ...(s.istio ? [{ name: "metrics-merged", port: ISTIO_MERGED_METRICS_PORT, targetPort: ISTIO_MERGED_METRICS_PORT, protocol: "TCP" }] : []),
       ],
     },
   };
@@ -249,7 +282,7 @@ export function modelService(s: ModelServerSpec): k8s.core.v1.ServiceArgs {
 /** Scrapes /metrics on the API port, or Istio's merged plaintext endpoint under STRICT mTLS. */
 export function modelServiceMonitor(s: ModelServerSpec): IServiceMonitor {
   const meta = { name: deploymentName(s.key), namespace: s.namespace, labels: modelLabels(s.key) };
-  return serviceMonitor(meta, selectorLabels(s.key), { port: "http", path: "/metrics" }, { istio: s.istio });
+  return serviceMonitor(meta, selectorLabels(s.key), s.istio ? { port: "metrics-merged", path: "/stats/prometheus" } : { port: "http", path: "/metrics" });
 }
 
 export function modelPdb(s: ModelServerSpec): k8s.policy.v1.PodDisruptionBudgetArgs {

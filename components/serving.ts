@@ -2,19 +2,23 @@
  * Serving: everything that answers requests. A priority class for serving pods, the secrets
  * each serving namespace reads from Vault, the weights store, one ModelServer per model, TEI
  * for embeddings and reranking, Milvus and the safety service.
+ *
+ * vLLM and TEI read everything they load from the weights bucket (weights, encoder models, the
+ * tiktoken encodings), so at run time they reach only the AWS APIs; the weights sync Jobs are the
+ * only pods that reach the internet.
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { coldStartSeconds, MODELS, type LlmModelKey } from "../infra/catalog/models";
 import type { ModelConfig, PlatformConfig } from "../infra/config";
-import { Embeddings, encoderModel, type EncoderRole, type EncoderSpec } from "./embeddings";
+import { Embeddings, encoderModel, TEI_SA, type EncoderRole, type EncoderSpec } from "./embeddings";
 import { recommendedLabels } from "./labels";
 import { API_KEY_SECRET, HF_TOKEN_SECRET, MODEL_SERVER_SA, ModelServer, SERVING_PRIORITY_CLASS, type ModelServerSpec } from "./model-server";
 import { NAMESPACES, type NamespaceKey } from "./namespaces";
 import { AZURE_KEY_SECRET, SafetyService } from "./safety";
 import { generatedRef, parseVaultRef, Secrets } from "./secrets";
 import { MILVUS_ROOT_SECRET, VectorDb } from "./vector-db";
-import { weightsUri, WeightsStore } from "./weights";
+import { syncedEncoder, syncedLlm, tiktokenUri, weightsUri, WeightsStore } from "./weights";
 
 export interface ServingArgs {
   readonly config: PlatformConfig;
@@ -69,7 +73,6 @@ export class Serving extends pulumi.ComponentResource {
     const hf = parseVaultRef(c.vault.operatorSecrets.huggingfaceToken);
     const apiKey = es("vllm-api-key", { name: API_KEY_SECRET, namespace: inference, component: "model-server", data: [{ secretKey: "api-key", ref: generatedRef(c.vault.pathPrefix, "vllm", "api-key") }] }, ns.inference);
     const hfInference = es("hf-token-inference", { name: HF_TOKEN_SECRET, namespace: inference, component: "model-server", data: [{ secretKey: "token", ref: hf }] }, ns.inference);
-    const hfEmbeddings = es("hf-token-embeddings", { name: HF_TOKEN_SECRET, namespace: NAMESPACES.embeddings.name, component: "embeddings", data: [{ secretKey: "token", ref: hf }] }, ns.embeddings);
     const milvusRoot = es(
       "milvus-root",
       { name: MILVUS_ROOT_SECRET, namespace: NAMESPACES.vectordb.name, component: "vector-db", data: ["username", "password"].map((k) => ({ secretKey: k, ref: generatedRef(c.vault.pathPrefix, "milvus", k) })) },
@@ -77,6 +80,9 @@ export class Serving extends pulumi.ComponentResource {
     );
 
     const modelEntries = Object.entries(c.models) as [LlmModelKey, ModelConfig][];
+    const encoderRoles = enabledEncoderRoles(c);
+    // One sync Job per encoder model, even if both roles served the same one.
+    const encoders = [...new Map(encoderRoles.map((role) => [encoderModel(c.embeddings[role]).key, encoderModel(c.embeddings[role])])).values()];
     const weights = new WeightsStore(
       `${name}-weights`,
       {
@@ -84,7 +90,11 @@ export class Serving extends pulumi.ComponentResource {
         region: c.region,
         namespace: inference,
         versioning: c.environment !== "dev",
-        models: modelEntries.filter(([, m]) => m.weights.source === "s3").map(([key, m]) => ({ key, model: MODELS[key], revision: m.weights.revision })),
+        models: [...modelEntries.filter(([, m]) => m.weights.source === "s3").map(([key, m]) => syncedLlm(key, MODELS[key], m.weights.revision)), ...encoders.map(syncedEncoder)],
+        readers: [
+          { namespace: inference, serviceAccount: MODEL_SERVER_SA, description: "vLLM: read model weights and tiktoken encodings" },
+          ...(encoders.length ? [{ namespace: NAMESPACES.embeddings.name, serviceAccount: TEI_SA, description: "TEI: read encoder models" }] : []),
+        ],
         k8sProvider: args.k8sProvider,
         dependsOn: [ns.inference, hfInference],
       },
@@ -107,7 +117,12 @@ export class Serving extends pulumi.ComponentResource {
         poolName: m.pool,
         pool: c.gpuPools[m.pool]!,
         namespace: inference,
-        ...(m.weights.source === "s3" ? { weightsUri: weightsUri(weights.bucketName, MODELS[key], m.weights.revision) } : {}),
+        ...(m.weights.source === "s3"
+          ? {
+              weightsUri: weightsUri(weights.bucketName, MODELS[key], m.weights.revision),
+              ...(MODELS[key].tiktokenEncodings.length ? { tiktokenUri: tiktokenUri(weights.bucketName, MODELS[key], m.weights.revision) } : {}),
+            }
+          : {}),
         region: c.region,
         prometheusUrl: args.prometheusUrl,
         ...(args.otlpEndpoint && c.observability.tracing.vllmTraces ? { otlpEndpoint: args.otlpEndpoint } : {}),
@@ -120,7 +135,7 @@ export class Serving extends pulumi.ComponentResource {
         {
           spec,
           k8sProvider: args.k8sProvider,
-          dependsOn: [ns.inference, sa, apiKey, priority, weights.readerAssociation, ...(sync ? [sync] : [hfInference]), ...args.platformReady],
+          dependsOn: [ns.inference, sa, apiKey, priority, weights.readerAssociations[inference]!, ...(sync ? [sync] : [hfInference]), ...args.platformReady],
         },
         { parent: this },
       );
@@ -128,9 +143,12 @@ export class Serving extends pulumi.ComponentResource {
     }
     this.models = models;
 
-    const specs: EncoderSpec[] = (["embed", "rerank"] as const)
-      .filter((role) => c.embeddings[role].enabled)
-      .map((role) => {
+    const teiSa = new k8s.core.v1.ServiceAccount(
+      `${name}-tei-sa`,
+      { metadata: { name: TEI_SA, namespace: NAMESPACES.embeddings.name, labels: recommendedLabels(TEI_SA, "embeddings") } },
+      { ...k8sOpts, dependsOn: [ns.embeddings] },
+    );
+    const specs: EncoderSpec[] = encoderRoles.map((role) => {
         const e = c.embeddings[role];
         return {
           role,
@@ -140,10 +158,21 @@ export class Serving extends pulumi.ComponentResource {
           namespace: NAMESPACES.embeddings.name,
           prometheusUrl: args.prometheusUrl,
           ...(args.otlpEndpoint ? { otlpEndpoint: args.otlpEndpoint } : {}),
-          istio: c.networkSecurity.istio.enabled,
+          weightsUri: weightsUri(weights.bucketName, encoderModel(e), encoderModel(e).revision),
+          region: c.region,
         };
       });
-    const embeddings = new Embeddings(`${name}-embeddings`, { specs, k8sProvider: args.k8sProvider, dependsOn: [ns.embeddings, hfEmbeddings, priority, ...args.platformReady] }, { parent: this });
+    const teiReader = weights.readerAssociations[NAMESPACES.embeddings.name];
+    const embeddings = new Embeddings(
+      `${name}-embeddings`,
+      {
+        specs,
+        k8sProvider: args.k8sProvider,
+        dependsOn: [ns.embeddings, teiSa, priority, ...(teiReader ? [teiReader] : []), ...args.platformReady],
+        roleDependsOn: Object.fromEntries(specs.map((sp) => [sp.role, [weights.syncJobs[sp.model.key]!]])),
+      },
+      { parent: this },
+    );
     this.embeddings = embeddings.urls;
     this.encoderModels = Object.fromEntries(specs.map((sp) => [sp.role, sp.model.key]));
 
@@ -168,7 +197,7 @@ export class Serving extends pulumi.ComponentResource {
         : [];
       const safety = new SafetyService(
         `${name}-safety`,
-        { config: c.safety, models: c.models, clusterName: c.cluster.name, namespace: NAMESPACES.safety.name, istio: c.networkSecurity.istio.enabled, k8sProvider: args.k8sProvider, dependsOn: [ns.safety, ...azureKey, ...args.platformReady] },
+        { config: c.safety, models: c.models, clusterName: c.cluster.name, namespace: NAMESPACES.safety.name, k8sProvider: args.k8sProvider, dependsOn: [ns.safety, ...azureKey, ...args.platformReady] },
         { parent: this },
       );
       this.safetyUrl = safety.url;
@@ -177,4 +206,9 @@ export class Serving extends pulumi.ComponentResource {
 
     this.registerOutputs({ models, embeddings: this.embeddings, vectorDb: this.vectorDbEndpoint, weightsBucket: this.weightsBucket });
   }
+}
+
+/** The encoder roles a stack serves. */
+export function enabledEncoderRoles(c: Pick<PlatformConfig, "embeddings">): EncoderRole[] {
+  return (["embed", "rerank"] as const).filter((role) => c.embeddings[role].enabled);
 }

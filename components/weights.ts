@@ -1,28 +1,91 @@
 /**
- * WeightsStore: model weights in an encrypted, private S3 bucket, so replicas stream them with
- * the Run:ai streamer (3.51 GiB/s) instead of downloading from Hugging Face at every start.
+ * WeightsStore: every model file a serving pod reads lives in an encrypted, private S3 bucket, so
+ * no serving pod needs the internet at run time (only the AWS APIs: S3 through the VPC's gateway
+ * endpoint, credentials from the node's Pod Identity agent).
  *
  * - One bucket per stack; objects at s3://<bucket>/<hf repo>/<revision>/.
- * - A read-only Pod Identity role for the model servers, and a writer role for the sync Job.
+ *   - vLLM models: the checkpoint, streamed by the Run:ai streamer (3.51 GiB/s), and the tiktoken
+ *     encodings their tokenizer library loads at start-up, under <prefix>tiktoken/.
+ *   - TEI encoders: the files TEI reads from a local --model-id directory (TEI_MODEL_FILES).
+ * - A read-only Pod Identity role per reading namespace (the model servers, TEI), and a writer role
+ *   for the sync Jobs.
  * - One sync Job per model and revision: download from Hugging Face with the token from Vault
  *   (through an ExternalSecret), then `aws s3 sync` into the bucket. A new revision is a new Job.
+ *   The sync Jobs are the only pods with internet egress; their pods carry SYNC_POD_LABELS.
  */
 import * as aws from "@pulumi/aws";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import type { LlmModel } from "../infra/catalog/models";
+import { TIKTOKEN_ENCODINGS, type EncoderModel, type LlmModel, type TiktokenEncodingName } from "../infra/catalog/models";
 import { IMAGES, imageRef } from "../infra/catalog/versions";
 import { PrivateBucket } from "./bucket";
 import { policyDocument } from "./iam";
 import { recommendedLabels } from "./labels";
-import { HF_TOKEN_SECRET, MODEL_SERVER_SA } from "./model-server";
+import { HF_TOKEN_SECRET } from "./model-server";
 import { POOL_LABEL, SYSTEM_POOL } from "./node-groups";
 import { podIdentityRole } from "./workload-identity";
 
 export const SYNC_SA = "weights-sync";
+export const SYNC_COMPONENT = "weights-sync";
+/** The sync Jobs' pods, and no other pod, carry this label: the one workload given internet egress. */
+export const SYNC_POD_LABELS = { "app.kubernetes.io/component": SYNC_COMPONENT } as const;
+/** Where the tiktoken encodings sit under a model's prefix (and in the sync Job's scratch volume). */
+export const TIKTOKEN_DIR = "tiktoken";
 
-export function weightsPrefix(model: LlmModel, revision: string): string {
+/**
+ * The files TEI v1.9.3 reads from a local `--model-id` directory (it downloads exactly these from
+ * the Hub otherwise):
+ * - router/src/lib.rs `run`: `config.json`; `tokenizer.json` ("only supports fast tokenizers");
+ *   the Sentence Transformers configs (`sentence_bert_config.json` and the legacy
+ *   `sentence_*_config.json`, for max_seq_length; `config_sentence_transformers.json`, prompts);
+ *   `get_backend_model_type`: `1_Pooling/config.json` when --pooling is not given.
+ * - core/src/download.rs `download_artifacts`: the same list (ST_CONFIG_NAMES).
+ * - backends/src/lib.rs `download_safetensors` and backends/candle/src/lib.rs `CandleBackend::new`:
+ *   `model.safetensors`, or `model.safetensors.index.json` and its shards; for a local model,
+ *   `modules.json` names the Dense modules, read from `<dense>/config.json` and
+ *   `<dense>/model.safetensors`.
+ * - backends/ort/src/lib.rs: `tokenizer_config.json` (padding side). The ONNX weights are left out:
+ *   the CPU image tries ORT first and, finding no model.onnx, starts the Candle backend
+ *   (backends/src/lib.rs `init_backend`), which reads the safetensors above.
+ * Patterns are huggingface_hub `snapshot_download(allow_patterns=...)` fnmatch patterns.
+ */
+export const TEI_MODEL_FILES = [
+  "config.json",
+  "tokenizer.json",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+  "1_Pooling/config.json",
+  "sentence_bert_config.json",
+  "sentence_*_config.json",
+  "config_sentence_transformers.json",
+  "modules.json",
+  "model.safetensors",
+  "model.safetensors.index.json",
+  "model-*.safetensors",
+  "*Dense*/config.json",
+  "*Dense*/model.safetensors",
+] as const;
+
+/** One model the store holds: a vLLM checkpoint or a TEI encoder. */
+export interface SyncedModel {
+  readonly key: string;
+  readonly kind: "llm" | "encoder";
+  readonly hfRepo: string;
+  readonly revision: string;
+  readonly weightsGiB: number;
+  readonly tiktokenEncodings?: readonly TiktokenEncodingName[];
+}
+
+export function syncedLlm(key: string, model: LlmModel, revision: string): SyncedModel {
+  return { key, kind: "llm", hfRepo: model.hfRepo, revision, weightsGiB: model.weightsGiB, ...(model.tiktokenEncodings ? { tiktokenEncodings: model.tiktokenEncodings } : {}) };
+}
+
+export function syncedEncoder(model: EncoderModel): SyncedModel {
+  return { key: model.key, kind: "encoder", hfRepo: model.hfRepo, revision: model.revision, weightsGiB: model.weightsGiB };
+}
+
+export function weightsPrefix(model: { readonly hfRepo: string }, revision: string): string {
   return `${model.hfRepo}/${revision}/`;
 }
 
@@ -31,8 +94,13 @@ export function mapInput<T, U>(x: pulumi.Input<T>, f: (v: T) => U): pulumi.Input
   return pulumi.Output.isInstance(x) || x instanceof Promise ? pulumi.output(x).apply((v) => f(v as T)) : f(x);
 }
 
-export function weightsUri(bucket: pulumi.Input<string>, model: LlmModel, revision: string): pulumi.Input<string> {
+export function weightsUri(bucket: pulumi.Input<string>, model: { readonly hfRepo: string }, revision: string): pulumi.Input<string> {
   return mapInput(bucket, (b) => `s3://${b}/${weightsPrefix(model, revision)}`);
+}
+
+/** s3://<bucket>/<repo>/<revision>/tiktoken/: the encodings beside the weights. */
+export function tiktokenUri(bucket: pulumi.Input<string>, model: { readonly hfRepo: string }, revision: string): pulumi.Input<string> {
+  return mapInput(bucket, (b) => `s3://${b}/${weightsPrefix(model, revision)}${TIKTOKEN_DIR}/`);
 }
 
 export function readerPolicy(bucketArn: string): string {
@@ -58,40 +126,63 @@ export function syncJobName(modelKey: string, revision: string): string {
   return `weights-sync-${modelKey}-${createHash("sha256").update(revision).digest("hex").slice(0, 8)}`;
 }
 
-/** The download step: the vLLM image ships huggingface_hub; skip the repos' duplicate original/ and metal/ checkpoints. */
-export function downloadScript(model: LlmModel, revision: string): string {
-  return [
+/**
+ * The download step, run with the vLLM image (it ships huggingface_hub):
+ * - LLMs: the whole repository but its duplicate original/ and metal/ checkpoints; then each
+ *   tiktoken encoding from its public URL into tiktoken/, refused unless its SHA-256 is the one
+ *   openai_harmony checks (it verifies the hash of files under TIKTOKEN_ENCODINGS_BASE too).
+ * - Encoders: only the files TEI reads (TEI_MODEL_FILES).
+ */
+export function downloadScript(m: SyncedModel): string {
+  const select = m.kind === "llm" ? `ignore_patterns=${JSON.stringify(["original/*", "metal/*"])}` : `allow_patterns=${JSON.stringify(TEI_MODEL_FILES)}`;
+  const lines = [
     "from huggingface_hub import snapshot_download",
-    `snapshot_download(repo_id=${JSON.stringify(model.hfRepo)}, revision=${JSON.stringify(revision)}, local_dir="/weights", ignore_patterns=["original/*", "metal/*"])`,
-  ].join("\n");
+    `snapshot_download(repo_id=${JSON.stringify(m.hfRepo)}, revision=${JSON.stringify(m.revision)}, local_dir="/weights", ${select})`,
+  ];
+  const encodings = m.tiktokenEncodings ?? [];
+  if (encodings.length) {
+    lines.push(
+      "import hashlib, os, urllib.request",
+      `os.makedirs("/weights/${TIKTOKEN_DIR}", exist_ok=True)`,
+      ...encodings.map((e) => {
+        const t = TIKTOKEN_ENCODINGS[e];
+        return [
+          `data = urllib.request.urlopen(${JSON.stringify(t.url)}, timeout=120).read()`,
+          `assert hashlib.sha256(data).hexdigest() == ${JSON.stringify(t.sha256)}, ${JSON.stringify(`${t.file}: SHA-256 mismatch`)}`,
+          `open("/weights/${TIKTOKEN_DIR}/${t.file}", "wb").write(data)`,
+        ].join("\n");
+      }),
+    );
+  }
+  return lines.join("\n");
 }
 
 export interface SyncJobSpec {
-  readonly modelKey: string;
-  readonly model: LlmModel;
-  readonly revision: string;
+  readonly model: SyncedModel;
   readonly bucket: pulumi.Input<string>;
   readonly namespace: string;
   readonly region: string;
 }
 
 export function syncJob(s: SyncJobSpec): k8s.batch.v1.JobArgs {
-  const name = syncJobName(s.modelKey, s.revision);
-  const scratchGi = Math.ceil(s.model.weightsGiB * 1.3) + 5;
+  const m = s.model;
+  const name = syncJobName(m.key, m.revision);
+  const scratchGi = Math.ceil(m.weightsGiB * 1.3) + 5;
   const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
+  const labels = { ...recommendedLabels(name, SYNC_COMPONENT), ...SYNC_POD_LABELS, "llm-platform.io/model": m.key };
   return {
     metadata: {
       name,
       namespace: s.namespace,
-      labels: { ...recommendedLabels(name, "weights-sync"), "llm-platform.io/model": s.modelKey },
-      // pulumi up waits for the sync (the model servers depend on it).
+      labels,
+      // pulumi up waits for the sync (the model servers and TEI depend on it).
       annotations: { "pulumi.com/timeoutSeconds": "7200" },
     },
     spec: {
       backoffLimit: 3,
       activeDeadlineSeconds: 7200,
       template: {
-        metadata: { labels: { ...recommendedLabels(name, "weights-sync"), "llm-platform.io/model": s.modelKey } },
+        metadata: { labels },
         spec: {
           serviceAccountName: SYNC_SA,
           restartPolicy: "OnFailure",
@@ -101,7 +192,7 @@ export function syncJob(s: SyncJobSpec): k8s.batch.v1.JobArgs {
             {
               name: "download",
               image: imageRef(IMAGES.vllm),
-              command: ["python3", "-c", downloadScript(s.model, s.revision)],
+              command: ["python3", "-c", downloadScript(m)],
               env: [
                 { name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: HF_TOKEN_SECRET, key: "token" } } },
                 { name: "HF_HUB_DISABLE_TELEMETRY", value: "1" },
@@ -115,8 +206,8 @@ export function syncJob(s: SyncJobSpec): k8s.batch.v1.JobArgs {
             {
               name: "upload",
               image: imageRef(IMAGES.awsCli),
-              args: ["s3", "sync", "/weights", weightsUri(s.bucket, s.model, s.revision), "--only-show-errors", "--exclude", ".cache/*"],
-              env: [{ name: "AWS_REGION", value: s.region }],
+              args: ["s3", "sync", "/weights", weightsUri(s.bucket, m, m.revision), "--only-show-errors", "--exclude", ".cache/*"],
+              env: awsCliEnv(s.region),
               resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
               securityContext: restricted,
               volumeMounts: [{ name: "weights", mountPath: "/weights", readOnly: true }],
@@ -134,13 +225,64 @@ export function syncJob(s: SyncJobSpec): k8s.batch.v1.JobArgs {
   };
 }
 
+/**
+ * The AWS CLI's region, and S3's regional endpoint name even in us-east-1 (botocore
+ * `s3_us_east_1_regional_endpoint`): the interface endpoint's private DNS answers for
+ * `*.s3.<region>.amazonaws.com`, not for the global `s3.amazonaws.com`.
+ */
+export function awsCliEnv(region: string): { name: string; value: string }[] {
+  return [
+    { name: "AWS_REGION", value: region },
+    { name: "AWS_S3_US_EAST_1_REGIONAL_ENDPOINT", value: "regional" },
+  ];
+}
+
+export interface S3FetchSpec {
+  /** The container name. */
+  readonly name: string;
+  /** s3://... prefix to copy. */
+  readonly source: pulumi.Input<string>;
+  /** Directory in the emptyDir volume. */
+  readonly target: string;
+  readonly volume: string;
+  readonly mountPath: string;
+  readonly region: string;
+}
+
+/**
+ * An init container that copies an S3 prefix into a pod volume with the pinned AWS CLI, through the
+ * pod's read-only Pod Identity role (the CLI reads the agent's credentials:
+ * AWS_CONTAINER_CREDENTIALS_FULL_URI, injected by the Pod Identity webhook). S3 is reached through
+ * the VPC's gateway endpoint (components/network.ts); nothing here leaves AWS.
+ */
+export function s3FetchContainer(s: S3FetchSpec): k8s.types.input.core.v1.Container {
+  return {
+    name: s.name,
+    image: imageRef(IMAGES.awsCli),
+    args: ["s3", "sync", s.source, s.target, "--only-show-errors"],
+    env: [...awsCliEnv(s.region), { name: "AWS_DEFAULT_REGION", value: s.region }],
+    resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+    volumeMounts: [{ name: s.volume, mountPath: s.mountPath }],
+  };
+}
+
+export interface WeightsReader {
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly description: string;
+}
+
 export interface WeightsStoreArgs {
   readonly clusterName: string;
   readonly region: string;
+  /** Where the sync Jobs run (with the HF token ExternalSecret). */
   readonly namespace: string;
   readonly versioning: boolean;
-  /** The models whose weights live in S3, with their revision. */
-  readonly models: readonly { readonly key: string; readonly model: LlmModel; readonly revision: string }[];
+  /** The models whose files live in S3. */
+  readonly models: readonly SyncedModel[];
+  /** Service accounts that read the bucket; the first keeps the original resource name. */
+  readonly readers: readonly WeightsReader[];
   readonly k8sProvider: k8s.Provider;
   /** The namespace and the HF token ExternalSecret. */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
@@ -150,7 +292,8 @@ export class WeightsStore extends pulumi.ComponentResource {
   public readonly bucketName: pulumi.Output<string>;
   /** The sync Job per model key. */
   public readonly syncJobs: Readonly<Record<string, k8s.batch.v1.Job>>;
-  public readonly readerAssociation: aws.eks.PodIdentityAssociation;
+  /** The reader role's Pod Identity association per reading namespace. */
+  public readonly readerAssociations: Readonly<Record<string, aws.eks.PodIdentityAssociation>>;
 
   constructor(name: string, args: WeightsStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("llm-platform:serving:WeightsStore", name, {}, opts);
@@ -159,12 +302,16 @@ export class WeightsStore extends pulumi.ComponentResource {
     const bucket = new PrivateBucket(`${name}-bucket`, { bucketName: pulumi.interpolate`${args.clusterName}-model-weights-${account.accountId}`, versioning: args.versioning }, child);
     this.bucketName = bucket.name;
 
-    const reader = podIdentityRole(
-      `${name}-reader`,
-      { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: MODEL_SERVER_SA, policy: bucket.arn.apply(readerPolicy), description: "vLLM: read model weights" },
-      child,
-    );
-    this.readerAssociation = reader.association;
+    const readers: Record<string, aws.eks.PodIdentityAssociation> = {};
+    args.readers.forEach((r, i) => {
+      const role = podIdentityRole(
+        i === 0 ? `${name}-reader` : `${name}-reader-${r.namespace}`,
+        { clusterName: args.clusterName, namespace: r.namespace, serviceAccount: r.serviceAccount, policy: bucket.arn.apply(readerPolicy), description: r.description },
+        child,
+      );
+      readers[r.namespace] = role.association;
+    });
+    this.readerAssociations = readers;
     const writer = podIdentityRole(
       `${name}-writer`,
       { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: SYNC_SA, policy: bucket.arn.apply(writerPolicy), description: "Weights sync Job: write model weights" },
@@ -172,14 +319,14 @@ export class WeightsStore extends pulumi.ComponentResource {
     );
 
     const k8sOpts = { parent: this, provider: args.k8sProvider };
-    const sa = new k8s.core.v1.ServiceAccount(`${name}-sync-sa`, { metadata: { name: SYNC_SA, namespace: args.namespace, labels: recommendedLabels(SYNC_SA, "weights-sync") } }, { ...k8sOpts, dependsOn: args.dependsOn });
+    const sa = new k8s.core.v1.ServiceAccount(`${name}-sync-sa`, { metadata: { name: SYNC_SA, namespace: args.namespace, labels: recommendedLabels(SYNC_SA, SYNC_COMPONENT) } }, { ...k8sOpts, dependsOn: args.dependsOn });
     const jobs: Record<string, k8s.batch.v1.Job> = {};
     for (const m of args.models) {
-      jobs[m.key] = new k8s.batch.v1.Job(
-        `${name}-sync-${m.key}`,
-        syncJob({ modelKey: m.key, model: m.model, revision: m.revision, bucket: bucket.name, namespace: args.namespace, region: args.region }),
-        { ...k8sOpts, dependsOn: [sa, writer.association, ...args.dependsOn], customTimeouts: { create: "2h" } },
-      );
+      jobs[m.key] = new k8s.batch.v1.Job(`${name}-sync-${m.key}`, syncJob({ model: m, bucket: bucket.name, namespace: args.namespace, region: args.region }), {
+        ...k8sOpts,
+        dependsOn: [sa, writer.association, ...args.dependsOn],
+        customTimeouts: { create: "2h" },
+      });
     }
     this.syncJobs = jobs;
     this.registerOutputs({ bucketName: this.bucketName });

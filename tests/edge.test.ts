@@ -6,7 +6,8 @@ import { platformNetworkPolicies } from "../components/network-security";
 import { CHARTS, IMAGES } from "../infra/catalog/versions";
 import { HELM_RELEASE_TYPE } from "../infra/plan/render";
 import { allowed, type Pod } from "./support/netpol";
-import { ofType, one, stack, STACKS, type RunResult } from "./support/stacks";
+import { MODELS } from "../infra/catalog/models";
+import { ofType, one, stack, STACKS, stackWith, type RunResult } from "./support/stacks";
 
 const release = (r: RunResult, name: string) => ofType(r, HELM_RELEASE_TYPE).find((x) => x.inputs.name === name)!.inputs;
 const A = "alb.ingress.kubernetes.io";
@@ -47,8 +48,15 @@ describe.each(STACKS)("edge in %s", (name) => {
       const route = cfg.model_list.find((m: any) => m.model_name === key);
       expect(route.litellm_params).toEqual({ model: `hosted_vllm/${key}`, api_base: `${svcUrl("inference", `vllm-${key}`)}/v1`, api_key: "os.environ/VLLM_API_KEY" });
     }
+    // Embeddings through TEI's OpenAI-compatible /v1/embeddings, not LiteLLM's huggingface/
+    // provider (which looks the model up on huggingface.co at every request).
     const embed = cfg.model_list.find((m: any) => m.model_info.mode === "embedding");
-    expect(embed.litellm_params).toEqual({ model: "huggingface/BAAI/bge-large-en-v1.5", api_base: svcUrl("embeddings", "tei-embed") });
+    expect(embed).toEqual({
+      model_name: "bge-large-en-v1.5",
+      litellm_params: { model: "openai/bge-large-en-v1.5", api_base: `${svcUrl("embeddings", "tei-embed")}/v1`, api_key: "os.environ/VLLM_API_KEY" },
+      model_info: { mode: "embedding" },
+    });
+    expect(JSON.stringify(cfg.model_list)).not.toContain("huggingface/BAAI/bge-large");
     const rerank = cfg.model_list.find((m: any) => m.model_info.mode === "rerank");
     expect(rerank.litellm_params).toEqual({ model: "huggingface/BAAI/bge-reranker-large", api_base: svcUrl("embeddings", "tei-rerank") });
     const safety = svcUrl("safety", "safety");
@@ -119,6 +127,91 @@ describe.each(STACKS)("edge in %s", (name) => {
     expect(items).toMatch(/ElastiCache/);
     expect(items).toMatch(/Application Load Balancer/);
     expect(/WAF web ACL/.test(items)).toBe(r.config.edge.loadBalancer.waf.enabled);
+  });
+});
+
+/**
+ * The request bodies the gateway's routes send to TEI, as the pinned LiteLLM builds them:
+ * - huggingface/ rerank: llms/huggingface/rerank/transformation.py `transform_rerank_request`
+ *   starts from {raw_scores: false, truncate: false, truncation_direction: "Right"} and adds the
+ *   mapped Cohere params (`map_cohere_rerank_params`: documents -> texts, return_documents ->
+ *   return_text, top_n, query); nothing a client or the route config sends can change `truncate`.
+ * - openai/ embeddings: the OpenAI client's {model, input, encoding_format}; TEI's
+ *   /v1/embeddings has no truncate field at all (router/src/http/types.rs OpenAICompatRequest).
+ */
+const litellmRerankBody = (query: string, documents: string[]) => ({ raw_scores: false, truncate: false, truncation_direction: "Right", query, texts: documents, return_text: true });
+
+/**
+ * What TEI v1.9.3 does with one input of `tokens` tokens, from its arguments:
+ * - its max input length is the model's window, cut to --max-batch-tokens when that is smaller
+ *   and --auto-truncate is on (router/src/lib.rs `run`);
+ * - it truncates when the request's `truncate` says so, or when the request leaves it unset and
+ *   --auto-truncate is on (router/src/http/server.rs `rerank`: `req.truncate.unwrap_or(info.auto_truncate)`;
+ *   `openai_embed`: `let truncate = info.auto_truncate`);
+ * - an input over the max is cut when truncating, refused otherwise (core/src/tokenization.rs
+ *   `encode_input`: "`inputs` must have less than {max_input_length} tokens").
+ */
+function teiOutcome(args: readonly string[], window: number, requestTruncate: boolean | undefined, tokens: number): "whole" | "truncated" | "refused" {
+  const flag = (f: string) => args[args.indexOf(f) + 1];
+  const autoTruncate = args.includes("--auto-truncate") ? flag("--auto-truncate") !== "false" : true;
+  const maxBatch = Number(flag("--max-batch-tokens"));
+  const max = window > maxBatch && autoTruncate ? maxBatch : window;
+  if (tokens <= max) return "whole";
+  return requestTruncate ?? autoTruncate ? "truncated" : "refused";
+}
+
+describe("long inputs through the gateway", () => {
+  const teiArgsOf = (r: RunResult, role: "embed" | "rerank"): string[] =>
+    ofType(r, "kubernetes:apps/v1:Deployment").find((d) => d.inputs.metadata.name === `tei-${role}`)!.inputs.spec.template.spec.containers[0].args;
+  const route = (r: RunResult, mode: string) => release(r, "litellm").values.proxy_config.model_list.find((m: any) => m.model_info.mode === mode);
+
+  it.each(STACKS)("%s: a 600-token text is embedded truncated, not refused (/v1/embeddings and --auto-truncate true)", async (name) => {
+    const r = await stack(name);
+    const e = route(r, "embedding");
+    expect(e.litellm_params.api_base).toMatch(/\/v1$/);
+    expect(e.litellm_params.model).toMatch(/^openai\//);
+    const args = teiArgsOf(r, "embed");
+    expect(teiOutcome(args, MODELS["bge-large-en-v1.5"].maxInputTokens, undefined, 600)).toBe("truncated");
+    expect(teiOutcome(args, MODELS["bge-large-en-v1.5"].maxInputTokens, undefined, 300)).toBe("whole");
+  });
+
+  it.each(STACKS)("%s: bge-reranker-large refuses a 600-token pair through LiteLLM (truncate: false), and truncates it for callers that leave truncate unset", async (name) => {
+    const r = await stack(name);
+    const rr = route(r, "rerank");
+    expect(rr.litellm_params).toMatchObject({ model: "huggingface/BAAI/bge-reranker-large" });
+    const body = litellmRerankBody("q", ["long document"]);
+    const args = teiArgsOf(r, "rerank");
+    expect(teiOutcome(args, MODELS["bge-reranker-large"].maxInputTokens, body.truncate, 600)).toBe("refused");
+    expect(teiOutcome(args, MODELS["bge-reranker-large"].maxInputTokens, undefined, 600)).toBe("truncated");
+  });
+
+  it("with the long-window reranker, a 600-token pair through the gateway is scored whole, and the window is not cut by --max-batch-tokens", async () => {
+    for (const name of ["dev", "prod"]) {
+      const r = await stackWith(name, (raw) => {
+        raw["llm-platform:embeddings"].rerank.model = "gte-reranker-modernbert-base";
+      });
+      const m = MODELS["gte-reranker-modernbert-base"];
+      expect(route(r, "rerank")).toEqual({
+        model_name: "gte-reranker-modernbert-base",
+        litellm_params: { model: "huggingface/Alibaba-NLP/gte-reranker-modernbert-base", api_base: "http://tei-rerank.embeddings.svc:80" },
+        model_info: { mode: "rerank" },
+      });
+      const args = teiArgsOf(r, "rerank");
+      expect(args.slice(0, 6)).toEqual(["--model-id", "/data/gte-reranker-modernbert-base", "--served-model-name", "gte-reranker-modernbert-base", "--auto-truncate", "true"]);
+      const body = litellmRerankBody("q", ["long document"]);
+      expect(teiOutcome(args, m.maxInputTokens, body.truncate, 600)).toBe("whole");
+      expect(teiOutcome(args, m.maxInputTokens, body.truncate, 8000)).toBe("whole");
+      expect(teiOutcome(args, m.maxInputTokens, body.truncate, 9000)).toBe("refused");
+      // Its files are synced into S3 like every other model.
+      expect(ofType(r, "kubernetes:batch/v1:Job").some((j) => j.inputs.metadata.labels["llm-platform.io/model"] === "gte-reranker-modernbert-base")).toBe(true);
+    }
+  });
+
+  it("the TEI outcome model follows TEI's flags (it can fail)", () => {
+    const args = ["--max-batch-tokens", "16384"];
+    expect(teiOutcome([...args, "--auto-truncate", "false"], 512, undefined, 600)).toBe("refused");
+    expect(teiOutcome([...args, "--auto-truncate", "false"], 512, true, 600)).toBe("truncated");
+    expect(teiOutcome(["--max-batch-tokens", "256", "--auto-truncate", "true"], 512, false, 300)).toBe("refused");
   });
 });
 

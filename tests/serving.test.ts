@@ -4,10 +4,10 @@ import { teiImage } from "../components/embeddings";
 import { modelScaledObject, recipeFor, smallestInstance, startupBudgetSeconds, vllmArgs, type ModelServerSpec } from "../components/model-server";
 import { contextHash, safetyServiceConfig } from "../components/safety";
 import { milvusValues } from "../components/vector-db";
-import { readerPolicy, syncJob, weightsUri } from "../components/weights";
+import { downloadScript, readerPolicy, SYNC_POD_LABELS, syncedEncoder, syncedLlm, syncJob, syncJobName, TEI_MODEL_FILES, tiktokenUri, weightsUri } from "../components/weights";
 import { requireInstanceType } from "../infra/catalog/instances";
 import { ALL_METRICS } from "../infra/catalog/metrics";
-import { coldStartSeconds, MODELS } from "../infra/catalog/models";
+import { coldStartSeconds, MODELS, TIKTOKEN_ENCODINGS } from "../infra/catalog/models";
 import { CHARTS, IMAGES } from "../infra/catalog/versions";
 import { HELM_RELEASE_TYPE, kubernetesObjects } from "../infra/plan/render";
 import { metricNames } from "./support/promql";
@@ -192,35 +192,127 @@ describe.each(STACKS)("model servers in %s", (name) => {
     }
   });
 
-  it("syncs the weights once per model and revision into an encrypted, private, TLS-only bucket, read through a read-only role", async () => {
+  it("reads gpt-oss's tiktoken encodings from a local directory filled from S3 (TIKTOKEN_ENCODINGS_BASE), and never calls the Hub", async () => {
     const r = await stack(name);
+    const bucket = `llm-platform-${name}-model-weights-123456789012`;
+    for (const [key, m] of Object.entries(r.config.models)) {
+      expect(m.weights.source).toBe("s3");
+      const pod = deployments(r, "inference").find((x) => x.inputs.metadata.name === `vllm-${key}`)!.inputs.spec.template.spec;
+      const c = pod.containers[0];
+      const env = Object.fromEntries(c.env.map((e: any) => [e.name, e.value]));
+      expect(env).toMatchObject({ TIKTOKEN_ENCODINGS_BASE: "/tiktoken", HF_HUB_OFFLINE: "1", VLLM_NO_USAGE_STATS: "1" });
+      expect(Object.keys(env)).not.toContain("HF_TOKEN");
+      expect(pod.initContainers).toEqual([
+        {
+          name: "tiktoken",
+          image: `amazon/aws-cli:${IMAGES.awsCli.tag}`,
+          args: ["s3", "sync", `s3://${bucket}/${MODELS[key as keyof typeof MODELS].hfRepo}/main/tiktoken/`, "/tiktoken", "--only-show-errors"],
+          env: [
+            { name: "AWS_REGION", value: r.config.region },
+            { name: "AWS_S3_US_EAST_1_REGIONAL_ENDPOINT", value: "regional" },
+            { name: "AWS_DEFAULT_REGION", value: r.config.region },
+          ],
+          resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
+          securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+          volumeMounts: [{ name: "tiktoken", mountPath: "/tiktoken" }],
+        },
+      ]);
+      expect(c.volumeMounts).toContainEqual({ name: "tiktoken", mountPath: "/tiktoken", readOnly: true });
+      expect(pod.volumes).toContainEqual({ name: "tiktoken", emptyDir: { sizeLimit: "64Mi" } });
+    }
+  });
+
+  it("syncs every served model (LLMs and encoders) once per revision into an encrypted, private, TLS-only bucket, read through read-only roles", async () => {
+    const r = await stack(name);
+    const bucket = `llm-platform-${name}-model-weights-123456789012`;
     const jobs = ofType(r, "kubernetes:batch/v1:Job");
-    expect(jobs).toHaveLength(Object.values(r.config.models).filter((m) => m.weights.source === "s3").length);
-    const upload = jobs[0]!.inputs.spec.template.spec.containers[0];
-    expect(upload.image).toBe(`amazon/aws-cli:${IMAGES.awsCli.tag}`);
-    expect(upload.args.slice(0, 3)).toEqual(["s3", "sync", "/weights"]);
-    expect(jobs[0]!.inputs.spec.template.spec.initContainers[0].env[0].valueFrom.secretKeyRef).toEqual({ name: "huggingface-token", key: "token" });
-    const bucket = ofType(r, "aws:s3/bucket:Bucket").find((b) => String(b.inputs.bucket).includes("model-weights"))!;
-    expect(bucket.options.protect).toBe(r.config.protection.protect);
+    const encoders = (["embed", "rerank"] as const).filter((role) => r.config.embeddings[role].enabled).map((role) => MODELS[r.config.embeddings[role].model as keyof typeof MODELS]);
+    const llms = Object.entries(r.config.models).filter(([, m]) => m.weights.source === "s3");
+    expect(jobs.map((j) => j.inputs.metadata.name).sort()).toEqual([...llms.map(([k, m]) => syncJobName(k, m.weights.revision)), ...encoders.map((e) => syncJobName(e.key, "main"))].sort());
+    for (const j of jobs) {
+      const spec = j.inputs.spec.template.spec;
+      expect(j.inputs.metadata.namespace).toBe("inference");
+      expect(j.inputs.spec.template.metadata.labels).toMatchObject(SYNC_POD_LABELS);
+      const upload = spec.containers[0];
+      expect(upload.image).toBe(`amazon/aws-cli:${IMAGES.awsCli.tag}`);
+      expect(upload.args.slice(0, 3)).toEqual(["s3", "sync", "/weights"]);
+      expect(spec.initContainers[0].env[0].valueFrom.secretKeyRef).toEqual({ name: "huggingface-token", key: "token" });
+      const key = j.inputs.metadata.labels["llm-platform.io/model"];
+      expect(upload.args[3]).toBe(`s3://${bucket}/${MODELS[key as keyof typeof MODELS].hfRepo}/main/`);
+    }
+    // The Hugging Face token lives only where the sync Jobs run: TEI pods need none.
+    const hfSecrets = ofType(r, "kubernetes:external-secrets.io/v1:ExternalSecret").filter((x) => x.inputs.metadata.name === "huggingface-token");
+    expect(hfSecrets.map((x) => x.inputs.metadata.namespace)).toEqual(["inference"]);
+    const b = ofType(r, "aws:s3/bucket:Bucket").find((x) => String(x.inputs.bucket).includes("model-weights"))!;
+    expect(b.options.protect).toBe(r.config.protection.protect);
     const sse = ofType(r, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").find((x) => x.name === "serving-weights-bucket-sse")!;
     expect(sse.inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe("AES256");
     const pab = ofType(r, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock").find((x) => x.name === "serving-weights-bucket-pab")!;
     expect(pab.inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
     const reader = JSON.parse(readerPolicy("arn:aws:s3:::b"));
     expect(reader.Statement.flatMap((s: any) => s.Action)).toEqual(["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"]);
-    const pia = ofType(r, "aws:eks/podIdentityAssociation:PodIdentityAssociation").find((x) => x.inputs.serviceAccount === "model-server")!;
-    expect(pia.inputs.namespace).toBe("inference");
+    const pias = ofType(r, "aws:eks/podIdentityAssociation:PodIdentityAssociation").filter((x) => String(x.name).startsWith("serving-weights-"));
+    expect(pias.map((x) => [x.name, x.inputs.namespace, x.inputs.serviceAccount]).sort()).toEqual(
+      [
+        ["serving-weights-reader", "inference", "model-server"],
+        ["serving-weights-reader-embeddings", "embeddings", "tei"],
+        ["serving-weights-writer", "inference", "weights-sync"],
+      ].sort(),
+    );
+    for (const n of ["serving-weights-reader", "serving-weights-reader-embeddings"]) {
+      const pol = JSON.parse(ofType(r, "aws:iam/rolePolicy:RolePolicy").find((x) => x.name === n)!.inputs.policy);
+      expect(pol.Statement.flatMap((st: any) => st.Action)).toEqual(["s3:GetObject", "s3:ListBucket", "s3:GetBucketLocation"]);
+    }
+  });
+
+  it("gives only the sync Jobs' pods the weights-sync label (the one workload with internet egress)", async () => {
+    const r = await stack(name);
+    const pods = kubernetesObjects(r.resources).flatMap((o: any) => {
+      const t = o.spec?.template ?? o.spec?.jobTemplate?.spec?.template;
+      return t?.spec?.containers ? [{ kind: o.kind, name: o.metadata?.name, labels: t.metadata?.labels ?? {} }] : [];
+    });
+    const labelled = pods.filter((p) => Object.entries(SYNC_POD_LABELS).every(([k, v]) => p.labels[k] === v));
+    expect(labelled.length).toBe(ofType(r, "kubernetes:batch/v1:Job").length);
+    expect(new Set(labelled.map((p) => p.kind))).toEqual(new Set(["Job"]));
   });
 });
 
 describe("weights sync Job builder", () => {
-  it("downloads without the repos' duplicate checkpoints and uploads to the model's prefix", () => {
-    const job = syncJob({ modelKey: "gpt-oss-120b", model: MODELS["gpt-oss-120b"], revision: "main", bucket: "b", namespace: "inference", region: "us-east-1" }) as any;
+  it("for an LLM: downloads without the repos' duplicate checkpoints, fetches the tiktoken encodings with their SHA-256 checked, and uploads to the model's prefix", () => {
+    const m = syncedLlm("gpt-oss-120b", MODELS["gpt-oss-120b"], "main");
+    const job = syncJob({ model: m, bucket: "b", namespace: "inference", region: "us-east-1" }) as any;
     const spec = job.spec.template.spec;
-    expect(spec.initContainers[0].command.join(" ")).toContain('ignore_patterns=["original/*", "metal/*"]');
+    const script: string = spec.initContainers[0].command[2];
+    expect(script.split("\n").slice(0, 2)).toEqual([
+      "from huggingface_hub import snapshot_download",
+      'snapshot_download(repo_id="openai/gpt-oss-120b", revision="main", local_dir="/weights", ignore_patterns=["original/*","metal/*"])',
+    ]);
+    for (const e of ["o200k_base", "cl100k_base"] as const) {
+      expect(script).toContain(`urllib.request.urlopen("${TIKTOKEN_ENCODINGS[e].url}"`);
+      expect(script).toContain(`hashlib.sha256(data).hexdigest() == "${TIKTOKEN_ENCODINGS[e].sha256}"`);
+      expect(script).toContain(`open("/weights/tiktoken/${e}.tiktoken", "wb")`);
+    }
     expect(spec.containers[0].args[3]).toBe("s3://b/openai/gpt-oss-120b/main/");
     expect(weightsUri("b", MODELS["gpt-oss-20b"], "abc")).toBe("s3://b/openai/gpt-oss-20b/abc/");
+    expect(tiktokenUri("b", MODELS["gpt-oss-20b"], "abc")).toBe("s3://b/openai/gpt-oss-20b/abc/tiktoken/");
     expect(spec.volumes[0].ephemeral.volumeClaimTemplate.spec.resources.requests.storage).toBe(`${Math.ceil(MODELS["gpt-oss-120b"].weightsGiB * 1.3) + 5}Gi`);
+  });
+
+  it("for a TEI encoder: downloads only what TEI reads from a local --model-id directory (weights, config, tokenizer, pooling), no encodings", () => {
+    const m = syncedEncoder(MODELS["bge-large-en-v1.5"]);
+    expect(m).toEqual({ key: "bge-large-en-v1.5", kind: "encoder", hfRepo: "BAAI/bge-large-en-v1.5", revision: "main", weightsGiB: 1.25 });
+    const script = downloadScript(m);
+    expect(script).toBe(
+      [
+        "from huggingface_hub import snapshot_download",
+        `snapshot_download(repo_id="BAAI/bge-large-en-v1.5", revision="main", local_dir="/weights", allow_patterns=${JSON.stringify(TEI_MODEL_FILES)})`,
+      ].join("\n"),
+    );
+    for (const f of ["config.json", "tokenizer.json", "1_Pooling/config.json", "model.safetensors", "sentence_bert_config.json"]) expect(TEI_MODEL_FILES).toContain(f);
+    const job = syncJob({ model: m, bucket: "b", namespace: "inference", region: "us-east-1" }) as any;
+    expect(job.metadata.name).toBe(syncJobName("bge-large-en-v1.5", "main"));
+    expect(job.spec.template.spec.containers[0].args[3]).toBe("s3://b/BAAI/bge-large-en-v1.5/main/");
+    expect(job.spec.template.spec.volumes[0].ephemeral.volumeClaimTemplate.spec.resources.requests.storage).toBe(`${Math.ceil(1.25 * 1.3) + 5}Gi`);
   });
 });
 
@@ -245,7 +337,25 @@ describe("TEI", () => {
         const c = container(d);
         const expectedTag = teiImage(e.placement === "cpu" ? undefined : smallestInstance(r.config.gpuPools[e.placement]!)).tag;
         expect(c.image).toBe(`ghcr.io/huggingface/text-embeddings-inference:${expectedTag}`);
-        expect(argValue(c.args, "--model-id")).toBe(role === "embed" ? "BAAI/bge-large-en-v1.5" : "BAAI/bge-reranker-large");
+        const model = MODELS[e.model as keyof typeof MODELS];
+        expect(argValue(c.args, "--model-id")).toBe(`/data/${e.model}`);
+        expect(argValue(c.args, "--served-model-name")).toBe(e.model);
+        expect(argValue(c.args, "--auto-truncate")).toBe("true");
+        expect(e.model).toBe(role === "embed" ? "bge-large-en-v1.5" : "bge-reranker-large");
+        // The model comes from S3 through TEI's own read-only role; no Hub token, no Hub call.
+        const pod = d.inputs.spec.template.spec;
+        expect(pod.serviceAccountName).toBe("tei");
+        expect((c.env ?? []).map((x: any) => x.name)).not.toContain("HF_TOKEN");
+        expect(pod.initContainers).toHaveLength(1);
+        expect(pod.initContainers[0]).toMatchObject({
+          name: "model",
+          image: `amazon/aws-cli:${IMAGES.awsCli.tag}`,
+          args: ["s3", "sync", `s3://llm-platform-${name}-model-weights-123456789012/${model.hfRepo}/main/`, `/data/${e.model}`, "--only-show-errors"],
+          volumeMounts: [{ name: "data", mountPath: "/data" }],
+        });
+        expect(c.volumeMounts).toContainEqual({ name: "data", mountPath: "/data" });
+        const job = ofType(r, "kubernetes:batch/v1:Job").find((x) => x.inputs.metadata.name === syncJobName(e.model, "main"))!;
+        expect(d.options.dependsOn).toContain(job.urn);
         if (role === "embed") expect(argValue(c.args, "--pooling")).toBe("cls");
         else expect(c.args).not.toContain("--pooling");
         expect(argValue(c.args, "--max-batch-tokens")).toBe(String(e.maxBatchTokens));
@@ -276,18 +386,7 @@ describe("Milvus", () => {
     expect(env.valueFrom.secretKeyRef).toEqual({ name: "milvus-root", key: "password" });
     expect(v.etcd.replicaCount).toBe(r.config.vectorDb.etcdReplicas);
     expect(v.serviceAccount.annotations["eks.amazonaws.com/role-arn"]).toMatch(/^arn:aws:iam::123456789012:role\//);
-    // The chart's ServiceMonitor (plaintext :9091) is off; the program scrapes every component
-    // through the annotations Istio's metrics merging reads (tests/cluster/monitoring.test.ts).
-    expect(v.metrics.serviceMonitor.enabled).toBe(false);
-    expect(v.annotations).toEqual({ "prometheus.io/scrape": "true", "prometheus.io/port": "9091", "prometheus.io/path": "/metrics" });
-    // milvus-helm 5.0.19 has no pdb values for Milvus components: none is set, the program creates them.
-    for (const c of ["proxy", "queryNode", "dataNode", "mixCoordinator", "streamingNode", "standalone"]) expect(v[c]).not.toHaveProperty("pdb");
-    const pdbs = ofType(r, "kubernetes:policy/v1:PodDisruptionBudget").filter((x) => x.inputs.metadata.namespace === "vectordb");
-    expect(pdbs.map((x) => [x.inputs.metadata.name, x.inputs.spec])).toEqual(
-      r.config.vectorDb.mode === "cluster"
-        ? ["proxy", "querynode", "datanode", "mixcoord", "streamingnode"].map((c) => [`milvus-${c}`, { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "milvus", "app.kubernetes.io/instance": "milvus", component: c } } }])
-        : [],
-    );
+    expect(v.metrics.serviceMonitor.enabled).toBe(true);
     expect(rel.options.retainOnDelete).toBe(r.config.protection.retainOnDelete);
     const bucket = ofType(r, "aws:s3/bucket:Bucket").find((b) => String(b.inputs.bucket).includes("milvus"))!;
     expect(bucket.options.retainOnDelete).toBe(r.config.protection.retainOnDelete);

@@ -15,6 +15,11 @@ export interface LlmModel {
   readonly key: string;
   /** Hugging Face repository. */
   readonly hfRepo: string;
+  /**
+   * tiktoken encodings the model's tokenizer library loads at start-up (gpt-oss: openai_harmony).
+   * The weights sync Job stores them in S3 next to the weights, so the server never fetches them.
+   */
+  readonly tiktokenEncodings?: readonly TiktokenEncodingName[];
   /** Weights as loaded on the GPU, GiB (MXFP4 MoE + BF16 attention). */
   readonly weightsGiB: number;
   /**
@@ -67,10 +72,33 @@ const GPT_OSS_HOPPER: RecipeArgs = {
   args: ["--max-num-batched-tokens", "8192", "--max-cudagraph-capture-size", "2048"],
 };
 
+/**
+ * The tiktoken encoding files openai_harmony reads. With `TIKTOKEN_ENCODINGS_BASE=<dir>` it opens
+ * `<dir>/<file>` and checks its SHA-256; without it, it downloads from the public URL
+ * (openai/harmony src/tiktoken_ext/public_encodings.rs, `load`, `vocab_file_name`,
+ * `expected_hash`). vllm-project/recipes OpenAI/GPT-OSS.md ("Troubleshooting") downloads both files
+ * below into one directory and sets TIKTOKEN_ENCODINGS_BASE for offline start-up.
+ */
+export const TIKTOKEN_ENCODINGS = {
+  o200k_base: {
+    file: "o200k_base.tiktoken",
+    url: "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken",
+    sha256: "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+  },
+  cl100k_base: {
+    file: "cl100k_base.tiktoken",
+    url: "https://openaipublic.blob.core.windows.net/encodings/cl100k_base.tiktoken",
+    sha256: "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+  },
+} as const;
+export type TiktokenEncodingName = keyof typeof TIKTOKEN_ENCODINGS;
+
 export interface EncoderModel {
   readonly kind: "embedding" | "reranker";
   readonly key: string;
   readonly hfRepo: string;
+  /** Hugging Face revision the weights sync Job copies into S3 (a new revision is a new Job). */
+  readonly revision: string;
   /** Pooling the model defines in 1_Pooling/config.json (BGE uses CLS). */
   readonly pooling?: "cls" | "mean";
   readonly weightsGiB: number;
@@ -92,6 +120,7 @@ export const MODELS = {
     kind: "llm",
     key: "gpt-oss-20b",
     hfRepo: "openai/gpt-oss-20b",
+    tiktokenEncodings: ["o200k_base", "cl100k_base"],
     weightsGiB: 12.88,
     kvBytesPerToken: kvBytesPerToken(24, 8, 64),
     runtimeOverheadGiB: 2,
@@ -106,6 +135,7 @@ export const MODELS = {
     kind: "llm",
     key: "gpt-oss-120b",
     hfRepo: "openai/gpt-oss-120b",
+    tiktokenEncodings: ["o200k_base", "cl100k_base"],
     // ~60.8 GB of weights (upstream-facts section 11) = 56.6 GiB.
     weightsGiB: 60.8e9 / GIB,
     kvBytesPerToken: kvBytesPerToken(36, 8, 64),
@@ -128,6 +158,7 @@ export const MODELS = {
     kind: "embedding",
     key: "bge-large-en-v1.5",
     hfRepo: "BAAI/bge-large-en-v1.5",
+    revision: "main",
     pooling: "cls",
     weightsGiB: 1.25,
     maxInputTokens: 512,
@@ -138,9 +169,24 @@ export const MODELS = {
     kind: "reranker",
     key: "bge-reranker-large",
     hfRepo: "BAAI/bge-reranker-large",
+    revision: "main",
     weightsGiB: 1.04,
     maxInputTokens: 512,
     source: "huggingface.co/BAAI/bge-reranker-large; TEI README (supported rerankers)",
+  },
+  // A reranker with an 8192-token window: the long-input path through the gateway. LiteLLM's
+  // huggingface/ rerank always sends `"truncate": false` and TEI honours it over --auto-truncate,
+  // so through the gateway an input longer than the model's window is rejected, never truncated
+  // (docs/gateway.md "Long inputs"); with this model that window is 8192 tokens, not 512.
+  "gte-reranker-modernbert-base": {
+    kind: "reranker",
+    key: "gte-reranker-modernbert-base",
+    hfRepo: "Alibaba-NLP/gte-reranker-modernbert-base",
+    revision: "main",
+    // 149M parameters in FP32 safetensors (the model card); an estimate, not a measured file size.
+    weightsGiB: 0.56,
+    maxInputTokens: 8192,
+    source: "huggingface.co/Alibaba-NLP/gte-reranker-modernbert-base (ModernBERT, 8192 tokens); TEI v1.9.3 README (supported rerankers: ModernBert)",
   },
 } as const satisfies Record<string, Model>;
 
