@@ -2,6 +2,8 @@
  * Smoke test of the BUILT artifact: `node dist/server.cjs` with a config file from
  * RAG_CONFIG_PATH (embedded store, loopback fakes for TEI and the gateway), exercised over
  * loopback (ingest, search, answer, ready, metrics), then stopped with SIGTERM; it must exit 0.
+ * Twice: on the embedded store, and on Milvus (the loopback gRPC fake from the SDK's protos,
+ * with auth), which checks that the bundled SDK works.
  * Run with `npm run smoke` after `npm run build`.
  */
 import { spawn } from 'node:child_process';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startFakeGateway, startFakeTei } from '../src/dev/fakes.js';
+import { FakeMilvus } from '../test/fakes/milvus.js';
 
 const SERVER = resolve('dist/server.cjs');
 
@@ -18,15 +21,19 @@ function fail(msg: string): never {
   process.exit(1);
 }
 
-async function main(): Promise<void> {
+async function phase(store: 'memory' | 'milvus'): Promise<void> {
+  process.stdout.write(`== smoke: ${store} store\n`);
   const tei = await startFakeTei({ dim: 32 });
   const gw = await startFakeGateway({ apiKey: 'sk-smoke' });
+  const milvus = store === 'milvus' ? new FakeMilvus() : undefined;
+  const milvusAddr = milvus !== undefined ? await milvus.start() : '';
   const dir = mkdtempSync(join(tmpdir(), 'rag-smoke-'));
   const cfg = join(dir, 'config.yaml');
   writeFileSync(
     cfg,
     [
-      'store: memory',
+      `store: ${store}`,
+      ...(milvusAddr ? [`milvus: { address: "${milvusAddr}" }`] : []),
       'server: { host: 127.0.0.1 }',
       'collections: { names: [smoke], dim: 32 }',
       `embeddings: { url: "${tei.url}" }`,
@@ -36,7 +43,7 @@ async function main(): Promise<void> {
     ].join('\n'),
   );
   const child = spawn(process.execPath, [SERVER], {
-    env: { PATH: process.env['PATH'] ?? '', RAG_CONFIG_PATH: cfg, PORT: '0', NODE_ENV: 'production', GATEWAY_API_KEY: 'sk-smoke' },
+    env: { PATH: process.env['PATH'] ?? '', RAG_CONFIG_PATH: cfg, PORT: '0', NODE_ENV: 'production', GATEWAY_API_KEY: 'sk-smoke', MILVUS_USERNAME: 'rag', MILVUS_PASSWORD: 'pw' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
@@ -67,6 +74,12 @@ async function main(): Promise<void> {
   if (ing.status !== 200 || ing.body.chunks !== 1) fail(`ingest: ${ing.status} ${JSON.stringify(ing.body)}`);
   const s = await post('/v1/search', { tenant: 't1', collection: 'smoke', query: 'when do backups run' });
   if (s.status !== 200 || s.body.results[0]?.docId !== 'd1') fail(`search: ${s.status} ${JSON.stringify(s.body)}`);
+  if (milvus !== undefined) {
+    const hs = milvus.callsOf('HybridSearch');
+    if (hs.length !== 1 || hs[0]?.request['requests']?.length !== 2) fail('milvus: no HybridSearch with two sub-requests');
+    const auth = hs[0]?.metadata['authorization'] ?? '';
+    if (Buffer.from(auth, 'base64').toString() !== 'rag:pw') fail(`milvus: credentials not sent (${auth})`);
+  }
   const a = await post('/v1/answer', { tenant: 't1', collection: 'smoke', question: 'When do Milvus backups run?' });
   if (a.status !== 200 || !String(a.body.answer).includes('02:00 UTC') || a.body.citations[0]?.docId !== 'd1') fail(`answer: ${a.status} ${JSON.stringify(a.body)}`);
   const bad = await post('/v1/search', { tenant: 't1', query: '' });
@@ -80,8 +93,17 @@ async function main(): Promise<void> {
   clearTimeout(killTimer);
   await tei.close();
   await gw.close();
+  await milvus?.stop();
   if (code !== 0) fail(`exit code ${String(code)}`);
-  process.stdout.write('SMOKE OK: ingest, search, answer, 400, ready, metrics, graceful exit\n');
+  process.stdout.write(`SMOKE OK (${store}): ingest, search, answer, 400, ready, metrics, graceful exit\n`);
 }
 
-void main().catch((e: unknown) => fail(String(e)));
+async function main(): Promise<void> {
+  await phase('memory');
+  await phase('milvus');
+}
+
+void main().then(
+  () => process.exit(0),
+  (e: unknown) => fail(String(e)),
+);

@@ -10,9 +10,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { fromJSON } from '@grpc/proto-loader';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import protobuf from 'protobufjs';
 
-const require = createRequire(import.meta.url);
+// resolved from the package directory (tests and the smoke tool run from services/rag)
+const require = createRequire(join(process.cwd(), 'package.json'));
 const SDK_PROTO_MILVUS = require('@zilliz/milvus2-sdk-node/dist/milvus/proto-json/milvus') as { default?: unknown };
 const SDK_PROTO_SCHEMA = require('@zilliz/milvus2-sdk-node/dist/milvus/proto-json/schema.base') as { default?: unknown };
 
