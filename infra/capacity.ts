@@ -211,12 +211,14 @@ function groupsText(b: { names: string[]; gpus: number }, sharedWith: string[]):
 
 /**
  * The capacity problems of `demands` against the managed groups (at minNodes) and the Karpenter
- * GPU NodePools (within their limits). Demands are placed in the order given (larger replicas
- * first for packing); when several share capacity, the later one reports the shortage.
+ * GPU NodePools (within their limits). Demands are placed larger replicas first, then by subject
+ * (embeddings before models, in the config and in the cluster model alike); when several share
+ * capacity, the later one reports the shortage.
  */
 export function capacityProblems(groups: readonly NodeGroupSupply[], pools: readonly NodePoolSupply[], demands: readonly GpuDemand[]): CapacityProblem[] {
   const problems: CapacityProblem[] = [];
-  const order = [...demands].sort((a, b) => b.requests.gpus - a.requests.gpus);
+  // Larger replicas first (packing), then by name, so the result does not depend on input order.
+  const order = [...demands].sort((a, b) => b.requests.gpus - a.requests.gpus || (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
   const sharers = (d: GpuDemand, names: string[]) =>
     demands.filter((o) => o !== d && groups.some((g) => names.includes(g.name) && g.instanceTypes.some((n) => o.admits({ kind: "nodeGroup", name: g.name }, requireInstanceType(n))))).map((o) => o.subject.split(/[./]/).pop()!);
   const need = (n: number, d: GpuDemand) => `${plural(n, "replica")} need${n === 1 ? "s" : ""} ${n * d.requests.gpus} ${d.gpu} GPU${n * d.requests.gpus === 1 ? "" : "s"}`;

@@ -161,8 +161,8 @@ const CAPACITY: [string, string, (r: Record<string, any>) => void, string, strin
     "prod: the g5 baseline shared by 20b, embed and rerank",
     "prod",
     (r) => (r.gpuPools.g5.minNodes = 5),
-    "embeddings.rerank.replicas.min",
-    "2 replicas need 2 A10G GPUs without an autoscaler; node group g5 holds 5 at minNodes, shared with gpt-oss-20b, embed; only 0 fit beside them — raise gpuPools.g5.minNodes or lower replicas.min",
+    "models.gpt-oss-20b.replicas.min",
+    "3 replicas need 3 A10G GPUs without an autoscaler; node group g5 holds 5 at minNodes, shared with embed, rerank; only 1 fit beside them — raise gpuPools.g5.minNodes or lower replicas.min",
   ],
   [
     "staging: no Karpenter NodePool offers the A100 that 120b is placed on",
@@ -172,11 +172,11 @@ const CAPACITY: [string, string, (r: Record<string, any>) => void, string, strin
     "no Karpenter NodePool offers a100 for burst or replacement capacity beside node group p4d — add p4d.24xlarge to karpenter.gpuSpot.instanceTypes",
   ],
   [
-    "dev: a GPU encoder's replicas.max past the shared Karpenter GPU limit",
+    "dev: a GPU encoder and the model share the Karpenter GPU limit (embeddings are placed first)",
     "dev",
     (r) => Object.assign(r.embeddings.embed, { placement: "g5", replicas: { min: 0, max: 1 } }),
-    "embeddings.embed.replicas.max",
-    "1 replica needs 1 A10G GPU; node group g5 holds 0 at minNodes, shared with gpt-oss-20b and Karpenter NodePool gpu-spot reaches its limits with only 0 placed — raise karpenter.gpuSpot.limits or lower replicas.max",
+    "models.gpt-oss-20b.replicas.max",
+    "2 replicas need 2 A10G GPUs; node group g5 holds 0 at minNodes, shared with embed and Karpenter NodePool gpu-spot reaches its limits with only 1 placed — raise karpenter.gpuSpot.limits or lower replicas.max",
   ],
 ];
 

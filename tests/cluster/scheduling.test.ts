@@ -88,9 +88,9 @@ describe.each(STACKS)("check 6, schedulability and capacity, in %s", (name) => {
   it("reads the same GPU demands from the rendered objects as the config cross-check reads from the config", async () => {
     const run = await stack(name);
     const m = buildModel(run);
-    const fromConfig = configDemands(run.config).map((d) => ({ gpu: d.gpu, replicas: d.replicas, requests: d.requests }));
-    const rendered = renderedDemands(m).map((d) => ({ gpu: d.gpu, replicas: d.replicas, requests: d.requests }));
-    expect(rendered).toEqual(fromConfig);
+    const view = (ds: readonly { gpu: string; replicas: object; requests: object }[]) => ds.map((d) => JSON.stringify({ gpu: d.gpu, replicas: d.replicas, requests: d.requests })).sort();
+    expect(view(renderedDemands(m))).toEqual(view(configDemands(run.config)));
+    expect(renderedDemands(m)).toHaveLength(configDemands(run.config).length);
     expect(configCapacityProblems(run.config)).toEqual([]);
   });
 });
@@ -174,12 +174,13 @@ describe("check 6 seeded mutations", () => {
 
   it("replicas.max past the NodePools' limits", async () => {
     const m = mutated(await stack("prod"), (find) => {
-      find(SCALED, "tei-rerank").spec.maxReplicaCount = 30;
+      find(SCALED, "vllm-gpt-oss-20b").spec.maxReplicaCount = 30;
     });
-    // Everything else at its max takes 7 baseline g5 nodes, 11 g5.2xlarge and 2 p5.4xlarge from
-    // gpu-spot (864 of 1024 GiB); rerank gets 5 more there (memory) and 8 from gpu-on-demand (GPUs).
+    // Placed before it (embeddings first, then 120b): 7 baseline g5 nodes, 3 g5.2xlarge and 2
+    // p5.4xlarge from gpu-spot (608 of 1024 GiB). 20b then gets 13 more there (memory) and 8 from
+    // gpu-on-demand (its GPU limit): 21 of 30.
     expect(renderedCapacityProblems(m)).toEqual([
-      "Deployment embeddings/tei-rerank: replicas.max: 30 replicas need 30 A10G GPUs; node group g5 holds 7 at minNodes, shared with vllm-gpt-oss-20b, tei-embed and Karpenter NodePools gpu-spot, gpu-on-demand reach their limits with only 13 placed — raise karpenter.gpuSpot.limits or karpenter.gpuOnDemand.limits or lower replicas.max",
+      "Deployment inference/vllm-gpt-oss-20b: replicas.max: 30 replicas need 30 A10G GPUs; node group g5 holds 7 at minNodes, shared with tei-embed, tei-rerank and Karpenter NodePools gpu-spot, gpu-on-demand reach their limits with only 21 placed — raise karpenter.gpuSpot.limits or karpenter.gpuOnDemand.limits or lower replicas.max",
     ]);
   });
 
