@@ -6,11 +6,14 @@
  * Metrics under Istio STRICT mTLS: Prometheus runs outside the mesh, so a plaintext scrape of an
  * app port on a meshed pod is refused by its sidecar. Every meshed workload is scraped the same
  * way instead, through Istio's metrics merging (istio.io, "Prometheus integration", Option 1:
- * Metrics merging; meshConfig.enablePrometheusMerge, set on istiod in network-security.ts):
+ * Metrics merging; meshConfig.enablePrometheusMerge, the istiod chart's default at 1.30.3
+ * (istio-discovery values.yaml) and set explicitly in network-security.ts):
  * - the pod template carries `prometheus.io/scrape|port|path` naming the app's own endpoint
  *   (`metricsAnnotations`); the injector saves them into the sidecar (ISTIO_PROMETHEUS_ANNOTATIONS)
  *   and the agent serves the app's metrics merged with Envoy's and its own on :15020
- *   `/stats/prometheus`, in plaintext;
+ *   `/stats/prometheus`, in plaintext (istio pilot/cmd/pilot-agent/status/server.go `handleStats`:
+ *   one app port and path per pod). Without the annotations only Envoy's metrics are there;
+ *   cluster-model check 2 (tests/cluster/monitoring.ts) reports that;
  * - :15020 is excluded from inbound capture (the injected redirection runs `istio-iptables ...
  *   -d 15090,15021,15020`; with Istio CNI the same exclusion comes from the
  *   `traffic.sidecar.istio.io/excludeInboundPorts` annotation the injector writes), so the
