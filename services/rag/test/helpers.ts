@@ -26,8 +26,11 @@ export async function startStack(over: Record<string, any> = {}, opts: { store?:
     rerank: { url: tei.url },
     gateway: { url: gateway.url, model: 'gpt-oss-20b' },
     chunking: { maxTokens: 60, overlapTokens: 10 },
-    ...over,
-  };
+  } as Record<string, any>;
+  // one level deep merge, so a test can change one key of a section
+  for (const [k, v] of Object.entries(over)) {
+    raw[k] = v !== null && typeof v === 'object' && !Array.isArray(v) && typeof raw[k] === 'object' ? { ...raw[k], ...v } : v;
+  }
   const config = parseConfig(raw, { GATEWAY_API_KEY: 'sk-gw', ...(opts.env ?? {}) });
   const service = createService(config, { logger: pino({ level: 'silent' }), defaultMetrics: false, ...(opts.store ? { store: opts.store } : {}) });
   await service.bootstrap();

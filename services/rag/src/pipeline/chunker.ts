@@ -112,7 +112,8 @@ export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
     for (const p of pieces) {
       if (curTokens + p.tokens > budget && cur.length > 0) {
         emit();
-        // carry the trailing pieces (up to `overlap` tokens) into the next chunk
+        // carry the trailing pieces (up to `overlap` tokens) into the next chunk; when the
+        // last piece alone is longer than that, carry the tail words of it instead
         const carry: typeof cur = [];
         let carried = 0;
         for (let i = cur.length - 1; i >= 0; i--) {
@@ -120,6 +121,20 @@ export function chunkText(text: string, opts: ChunkOptions): Chunk[] {
           if (carried + q.tokens > overlap || carried + q.tokens + p.tokens > budget) break;
           carry.unshift(q);
           carried += q.tokens;
+        }
+        if (carry.length === 0 && overlap > 0) {
+          const words = (cur[cur.length - 1] as { text: string }).text.trimEnd().split(' ');
+          let tail = '';
+          for (let i = words.length - 1; i >= 0; i--) {
+            const next = `${words[i] as string}${tail.length > 0 ? ' ' : ''}${tail}`;
+            if (tokensOf(next) > overlap) break;
+            tail = next;
+          }
+          const t = tail.length > 0 ? tokensOf(tail) : 0;
+          if (t > 0 && t + p.tokens <= budget) {
+            carry.push({ text: `${tail}\n\n`, tokens: t });
+            carried = t;
+          }
         }
         cur = carry;
         curTokens = carried;
