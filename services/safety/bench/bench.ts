@@ -1,16 +1,27 @@
 /**
- * Benchmark: `npm run bench` (builds first).
+ * Benchmark: `npm run bench` (builds first; `npm run bench:safety` from the repository root).
  *
- * Starts the BUILT service (`node dist/server.cjs`) as a child process on 127.0.0.1
- * with the layers of config/example.yaml but Azure disabled (local layers only) and
- * logging at warn, then drives it with autocannon (fixed connections, bounded
- * duration) for input and output moderation, and prints throughput and
- * p50/p95/p99 latency. Target (2 cores): >= 5,000 req/s per process with p95 < 10 ms.
+ * One run measures, with the same load tool (autocannon, in this process) and the same
+ * LiteLLM guardrail request (a ~420-character prompt, sent as `texts` and
+ * `structured_messages`, as LiteLLM does):
  *
- * Env knobs: BENCH_DURATION (s, default 10), BENCH_CONNECTIONS (default 16),
- * BENCH_WARMUP (s, default 2), BENCH_BASELINE (default 1: also measure a bare
- * Fastify endpoint that parses the same body and returns {"ok":true}, as a
- * reference for what this machine can do right now; 0 to skip).
+ * - `bare`: a bare node:http server that reads the body and answers fixed JSON: the ceiling
+ *   of this machine at this moment;
+ * - `local`: the BUILT service (`node dist/server.cjs`, a child process) with the shipped
+ *   default lists and normalization, Azure off: the local-layers path;
+ * - `azure-0ms` / `azure-30ms`: the same service with Azure on, against a loopback fake Azure
+ *   (another child process, node:http) that answers after 0 ms or 30 ms;
+ *
+ * each at 16 and at 256 connections, with req/s, p50/p95/p99 (per response, ms), the
+ * service's CPU time per request (from /proc), responses other than 200 (503 = shed), and
+ * benign requests answered BLOCKED. Targets (2 cores, load generator on the same machine):
+ * local >= 50% of bare's req/s at p95 < 10 ms (16 connections); Azure 30 ms >= 3,000 req/s at
+ * p95 < 60 ms and 0 benign requests blocked (256 connections: 30 ms per call needs about 90
+ * concurrent requests for 3,000 req/s). The script measures and reports; it never fails on a
+ * missed target.
+ *
+ * Env knobs: BENCH_DURATION (s per run, default 8), BENCH_WARMUP (s, default 2),
+ * BENCH_CONNECTIONS (comma list, default "16,256").
  */
 import autocannon from 'autocannon';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,42 +29,74 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
-import { parse, stringify } from 'yaml';
+import { stringify } from 'yaml';
 
-const DURATION = Number(process.env['BENCH_DURATION'] ?? 10);
-const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 16);
+const DURATION = Number(process.env['BENCH_DURATION'] ?? 8);
 const WARMUP = Number(process.env['BENCH_WARMUP'] ?? 2);
-const BASELINE = (process.env['BENCH_BASELINE'] ?? '1') !== '0';
+const CONNECTIONS = (process.env['BENCH_CONNECTIONS'] ?? '16,256').split(',').map(Number);
 
-// A bare Fastify server (same framework, no moderation) as a machine reference.
-const BASELINE_SERVER = `
-const app = require('fastify')();
-app.post('/echo', async (req) => ({ ok: true, n: req.body.text.length }));
-app.listen({ host: '127.0.0.1', port: Number(process.env.PORT) });
-process.on('SIGTERM', () => app.close().then(() => process.exit(0)));
+const NONE = '{"action":"NONE"}';
+
+// A bare node:http server: reads the whole body, answers fixed JSON.
+const BARE_SERVER = `
+const http = require('node:http');
+const body = ${JSON.stringify(NONE)};
+const srv = http.createServer((req, res) => {
+  req.on('data', () => {});
+  req.on('end', () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }); res.end(body); });
+});
+srv.keepAliveTimeout = 65000;
+srv.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
 `;
-const TARGET_RPS = 5000;
-const TARGET_P95_MS = 10;
 
-// ~420 characters of ordinary prompt text, and a ~700 character model answer.
+// A fake Azure AI Content Safety text:analyze: all severities 0, after DELAY_MS.
+const FAKE_AZURE = `
+const http = require('node:http');
+const delay = Number(process.env.DELAY_MS);
+const body = JSON.stringify({ blocklistsMatch: [], categoriesAnalysis: ['Hate', 'SelfHarm', 'Sexual', 'Violence'].map((category) => ({ category, severity: 0 })) });
+const srv = http.createServer((req, res) => {
+  req.on('data', () => {});
+  req.on('end', () => {
+    const send = () => { res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }); res.end(body); };
+    if (req.url === '/health') return send();
+    if (delay > 0) setTimeout(send, delay); else send();
+  });
+});
+srv.keepAliveTimeout = 65000;
+srv.listen(Number(process.env.PORT), '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+// ~420 characters of ordinary prompt text.
 const INPUT_TEXT =
   'Hi! I am planning a three day trip to Lisbon in early May with my partner. We like food markets, ' +
   'small museums and walking, and we would rather avoid long queues. Could you suggest an itinerary ' +
   'with one neighbourhood per day, a couple of affordable restaurants for dinner, and tips on public ' +
   'transport passes? Also, is it worth doing a day trip to Sintra, and how early should we leave to ' +
   'beat the crowds? Thanks a lot for your help.';
-const OUTPUT_TEXT =
-  'Here is a relaxed three day plan. Day 1: Baixa and Chiado. Start at Praça do Comércio, walk up Rua ' +
-  'Augusta, take a coffee at a pastelaria and visit the Museu Nacional de Arte Contemporânea. In the ' +
-  'evening try a tasca in Bairro Alto. Day 2: Alfama and Graça. Ride tram 28 early, before 9 am, to ' +
-  'avoid queues, visit the Sé and the Miradouro da Senhora do Monte, and have dinner near the Feira da ' +
-  'Ladra. Day 3: Belém. See the Jerónimos Monastery (book online), the MAAT and the Padrão dos ' +
-  'Descobrimentos; try the custard tarts. A 24 hour Carris/Metro pass or a Navegante card covers ' +
-  'trams, buses and the metro. Sintra is worth a day: take the 8:11 train from Rossio and start with ' +
-  'Pena Palace.';
+
+const LITELLM_BODY = JSON.stringify({
+  input_type: 'request',
+  texts: [INPUT_TEXT],
+  structured_messages: [{ role: 'user', content: INPUT_TEXT }],
+  images: null,
+  tools: null,
+  tool_calls: null,
+  request_data: { user_api_key_hash: 'a'.repeat(64), user_api_key_team_id: 'team-1' },
+  request_headers: { 'user-agent': 'openai/python 1.99.0' },
+  litellm_call_id: '0b7c4c4e-2f0a-4c1e-9d52-3c1f0c6f9a11',
+  litellm_version: '1.80.0',
+  additional_provider_specific_params: {},
+  model: 'gpt-oss-120b',
+});
+const GUARDRAIL = '/beta/litellm_basic_guardrail_api';
 
 interface RunSummary {
   name: string;
+  connections: number;
+  /** responses whose body was not {"action":"NONE"}: BLOCKED (or an error body) */
+  notNone: number;
   /** server process CPU time (user+system) per request, microseconds */
   serverCpuUsPerReq: number;
   requests: number;
@@ -86,7 +129,7 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function startServer(args: string[], env: Record<string, string>): Promise<{ child: ChildProcess; port: number }> {
+async function startServer(args: string[], env: Record<string, string>, healthPath = '/health'): Promise<{ child: ChildProcess; port: number }> {
   // The bench config logs at warn, so the "listening" line is not printed: pick the
   // port here and poll /health until the server answers.
   const port = await freePort();
@@ -101,7 +144,7 @@ async function startServer(args: string[], env: Record<string, string>): Promise
   for (let i = 0; i < 100; i++) {
     if (exited) throw new Error('server exited during start-up');
     try {
-      const r = await fetch(`http://127.0.0.1:${port}/health`);
+      const r = await fetch(`http://127.0.0.1:${port}${healthPath}`);
       if (r.status === 200 || r.status === 404) return { child, port };
     } catch {
       // not listening yet
@@ -124,7 +167,7 @@ function cpuMs(pid: number | undefined): number {
   }
 }
 
-async function run(name: string, url: string, body: string, duration: number, record: boolean, serverPid?: number): Promise<RunSummary> {
+async function run(name: string, url: string, body: string, connections: number, duration: number, record: boolean, serverPid?: number): Promise<RunSummary> {
   const samples: number[] = [];
   const cpu0 = cpuMs(serverPid);
   const result = await new Promise<autocannon.Result>((res, rej) => {
@@ -134,9 +177,10 @@ async function run(name: string, url: string, body: string, duration: number, re
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
-        connections: CONNECTIONS,
+        connections,
         pipelining: 1,
         duration,
+        expectBody: NONE,
       },
       (err, r) => (err ? rej(err as Error) : res(r)),
     );
@@ -146,6 +190,8 @@ async function run(name: string, url: string, body: string, duration: number, re
   const sorted = Float64Array.from(samples).sort();
   return {
     name,
+    connections,
+    notNone: (result as unknown as { mismatches: number }).mismatches,
     serverCpuUsPerReq: ((cpu1 - cpu0) * 1000) / result.requests.total,
     requests: result.requests.total,
     rps: result.requests.average,
@@ -160,69 +206,94 @@ async function run(name: string, url: string, body: string, duration: number, re
   };
 }
 
-async function main(): Promise<void> {
-  const example = parse(readFileSync(resolve('config/example.yaml'), 'utf8')) as Record<string, unknown>;
-  const cfg = {
-    ...example,
-    azure: { enabled: false },
-    logging: { level: 'warn', logRequestText: false },
-  };
+function serviceConfig(azure: Record<string, unknown>): string {
   const dir = mkdtempSync(join(tmpdir(), 'safety-bench-'));
-  const cfgPath = join(dir, 'config.yaml');
-  writeFileSync(cfgPath, stringify(cfg));
+  const path = join(dir, 'config.yaml');
+  // What the platform deploys (components/safety.ts), with loopback host and a quiet log.
+  writeFileSync(
+    path,
+    stringify({
+      server: { host: '127.0.0.1', bodyLimitBytes: 6_553_600, maxTextChars: 1_048_576 },
+      logging: { level: 'warn', logRequestText: false },
+      failureMode: 'closed',
+      azure,
+      layers: { defaults: { enabled: true, disable: [] }, promptInjection: { appliesTo: ['input', 'output'] } },
+      litellmGuardrail: { enabled: true },
+    }),
+  );
+  return path;
+}
 
-  const { child, port } = await startServer([resolve('dist/server.cjs')], { SAFETY_CONFIG_PATH: cfgPath });
-  const base = `http://127.0.0.1:${port}`;
-  const inputBody = JSON.stringify({ text: INPUT_TEXT });
-  const outputBody = JSON.stringify({ text: OUTPUT_TEXT, context: INPUT_TEXT });
-
-  // sanity: both bodies are answered "safe"
-  for (const [path, body] of [
-    ['/v1/moderate/input', inputBody],
-    ['/v1/moderate/output', outputBody],
-  ] as const) {
-    const r = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    const j = (await r.json()) as { level?: string };
-    if (r.status !== 200 || j.level !== 'safe') throw new Error(`unexpected answer from ${path}: ${r.status} ${JSON.stringify(j)}`);
+async function measureTarget(name: string, url: string, pid: number | undefined, results: RunSummary[]): Promise<void> {
+  for (const c of CONNECTIONS) {
+    if (WARMUP > 0) await run(`${name}-warmup`, url, LITELLM_BODY, c, WARMUP, false);
+    results.push(await run(name, url, LITELLM_BODY, c, DURATION, true, pid));
   }
+}
 
+async function main(): Promise<void> {
   process.stdout.write(
-    `safety bench: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ` +
-      `${CONNECTIONS} connections, ${DURATION}s per run after ${WARMUP}s warm-up, Azure disabled, ` +
-      `load average before start ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+    `safety bench: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), connections ${CONNECTIONS.join(' and ')}, ` +
+      `${DURATION}s per run after ${WARMUP}s warm-up, load average before start ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
   );
   const results: RunSummary[] = [];
-  for (const [name, path, body] of [
-    ['input', '/v1/moderate/input', inputBody],
-    ['output', '/v1/moderate/output', outputBody],
-  ] as const) {
-    if (WARMUP > 0) await run(`${name}-warmup`, `${base}${path}`, body, WARMUP, false);
-    results.push(await run(name, `${base}${path}`, body, DURATION, true, child.pid));
-  }
-  child.kill('SIGTERM');
 
-  if (BASELINE) {
-    const ref = await startServer(['-e', BASELINE_SERVER], {});
-    if (WARMUP > 0) await run('baseline-warmup', `http://127.0.0.1:${ref.port}/echo`, inputBody, WARMUP, false);
-    results.push(await run('baseline', `http://127.0.0.1:${ref.port}/echo`, inputBody, Math.min(DURATION, 5), true, ref.child.pid));
-    ref.child.kill('SIGTERM');
+  // 1. bare node:http
+  const bare = await startServer(['-e', BARE_SERVER], {}, '/');
+  await measureTarget('bare', `http://127.0.0.1:${bare.port}${GUARDRAIL}`, bare.child.pid, results);
+  bare.child.kill('SIGTERM');
+
+  // 2. local layers only
+  const local = await startServer([resolve('dist/server.cjs')], { SAFETY_CONFIG_PATH: serviceConfig({ enabled: false }) });
+  await sanity(local.port);
+  await measureTarget('local', `http://127.0.0.1:${local.port}${GUARDRAIL}`, local.child.pid, results);
+  local.child.kill('SIGTERM');
+
+  // 3. Azure path against a loopback fake at 0 ms and 30 ms
+  for (const delay of [0, 30]) {
+    const fake = await startServer(['-e', FAKE_AZURE], { DELAY_MS: String(delay) });
+    const svc = await startServer([resolve('dist/server.cjs')], {
+      SAFETY_CONFIG_PATH: serviceConfig({ enabled: true, endpoint: `http://127.0.0.1:${fake.port}` }),
+      AZURE_CONTENT_SAFETY_KEY: 'bench-key',
+    });
+    await sanity(svc.port);
+    await measureTarget(`azure-${delay}ms`, `http://127.0.0.1:${svc.port}${GUARDRAIL}`, svc.child.pid, results);
+    svc.child.kill('SIGTERM');
+    fake.child.kill('SIGTERM');
   }
 
   const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
-  process.stdout.write('\nendpoint  requests   req/s     p50 ms  p95 ms  p99 ms  server CPU/req  non2xx errors timeouts\n');
-  let pass = true;
+  process.stdout.write('\nrun          conns  requests    req/s   p50 ms  p95 ms  p99 ms  CPU/req  non-200  blocked  errors\n');
   for (const r of results) {
     process.stdout.write(
-      `${r.name.padEnd(8)}  ${String(r.requests).padStart(8)}  ${r.rps.toFixed(0).padStart(7)}  ${f(r.p50).padStart(7)} ${f(r.p95).padStart(7)} ${f(r.p99).padStart(7)}  ${`${r.serverCpuUsPerReq.toFixed(0)} us`.padStart(14)}  ${r.non2xx} ${r.errors} ${r.timeouts}\n`,
+      `${r.name.padEnd(11)}  ${String(r.connections).padStart(5)}  ${String(r.requests).padStart(8)}  ${r.rps.toFixed(0).padStart(7)}  ${f(r.p50).padStart(7)} ${f(r.p95).padStart(7)} ${f(r.p99).padStart(7)}  ${`${r.serverCpuUsPerReq.toFixed(0)} us`.padStart(7)}  ${String(r.non2xx).padStart(7)}  ${String(Math.max(0, r.notNone - r.non2xx)).padStart(7)}  ${String(r.errors + r.timeouts).padStart(6)}\n`,
     );
-    if (r.name === 'baseline') continue;
-    if (!(r.rps >= TARGET_RPS && r.p95 < TARGET_P95_MS && r.non2xx === 0 && r.errors === 0)) pass = false;
   }
-  process.stdout.write(`\ntarget >= ${TARGET_RPS} req/s and p95 < ${TARGET_P95_MS} ms (input and output): ${pass ? 'MET' : 'MISSED'}\n`);
-  if (BASELINE) {
-    process.stdout.write('(baseline = bare Fastify POST endpoint, same body, no moderation: the ceiling of this machine at this moment)\n');
+  const get = (name: string, c: number) => results.find((r) => r.name === name && r.connections === c);
+  const bare16 = get('bare', 16);
+  const local16 = get('local', 16);
+  const az256 = get('azure-30ms', 256);
+  process.stdout.write('\ntargets (measured, not enforced):\n');
+  if (bare16 && local16) {
+    const ratio = local16.rps / bare16.rps;
+    process.stdout.write(
+      `  local layers >= 50% of bare req/s at p95 < 10 ms (16 conns): ${(ratio * 100).toFixed(0)}% at p95 ${f(local16.p95)} ms -> ${ratio >= 0.5 && local16.p95 < 10 ? 'MET' : 'MISSED'}\n`,
+    );
   }
-  process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), node: process.version, connections: CONNECTIONS, duration: DURATION, results })}\n`);
+  if (az256) {
+    const blocked = Math.max(0, az256.notNone - az256.non2xx);
+    process.stdout.write(
+      `  Azure 30 ms >= 3,000 req/s at p95 < 60 ms, 0 benign blocked (256 conns): ${az256.rps.toFixed(0)} req/s at p95 ${f(az256.p95)} ms, ${blocked} blocked, ${az256.non2xx} shed -> ${az256.rps >= 3000 && az256.p95 < 60 && blocked === 0 ? 'MET' : 'MISSED'}\n`,
+    );
+  }
+  process.stdout.write('  (CPU/req is the service process only; "blocked" counts 200 answers other than {"action":"NONE"}; non-200 are shed 503s)\n');
+  process.stdout.write(`${JSON.stringify({ date: new Date().toISOString(), node: process.version, duration: DURATION, results })}\n`);
+}
+
+async function sanity(port: number): Promise<void> {
+  const r = await fetch(`http://127.0.0.1:${port}${GUARDRAIL}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: LITELLM_BODY });
+  const t = await r.text();
+  if (r.status !== 200 || t !== NONE) throw new Error(`unexpected answer: ${r.status} ${t}`);
 }
 
 main().catch((e: unknown) => {

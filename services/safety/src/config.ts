@@ -108,7 +108,7 @@ export const configSchema = z
         admission: z
           .strictObject({
             /** Keep-alive connections to the Azure endpoint (one undici Pool). */
-            maxConnections: z.int().min(1).max(4096).default(128),
+            maxConnections: z.int().min(1).max(4096).default(256),
             /** Azure calls in flight at once; more wait in the queue. */
             maxInFlight: z.int().min(1).max(100_000).default(256),
             /** Calls that may wait for a slot; beyond it a call is shed (503 + Retry-After). */
@@ -235,6 +235,13 @@ export const configSchema = z
         path: ['azure', 'endpoint'],
         message:
           'is required while azure.enabled is true (set it in the file or in env AZURE_CONTENT_SAFETY_ENDPOINT, or set azure.enabled: false explicitly)',
+      });
+    }
+    if (cfg.azure.admission.maxInFlight > cfg.azure.admission.maxConnections) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['azure', 'admission', 'maxInFlight'],
+        message: 'must be <= azure.admission.maxConnections (otherwise calls would wait for a connection inside the attempt timeout)',
       });
     }
     if (cfg.azure.retry.maxDelayMs < cfg.azure.retry.baseDelayMs) {

@@ -225,7 +225,7 @@ describe('admission control', () => {
   it('uses a bounded pool of keep-alive connections to Azure', async () => {
     // before: fetch opened one connection per concurrent call (20 here)
     fake.behavior = () => ({ kind: 'delay', ms: 50, then: { kind: 'analyze' } });
-    const svc = track(await startService({ azure: azureConfig(fake.url, { admission: { maxConnections: 2 } }) }));
+    const svc = track(await startService({ azure: azureConfig(fake.url, { admission: { maxConnections: 2, maxInFlight: 2, maxQueue: 100, queueTimeoutMs: 5000 } }) }));
     const rs = await Promise.all(Array.from({ length: 20 }, (_, i) => postJson(svc.base, '/v1/moderate/input', { text: `t${i}` })));
     for (const r of rs) expect(r.json['level']).toBe('safe');
     expect(fake.count).toBe(20);
@@ -235,6 +235,12 @@ describe('admission control', () => {
 
   it('AzureCallError is still what an unusable answer throws', () => {
     expect(new AzureCallError('http', 'x', 1, 500).status).toBe(500);
+  });
+
+  it('maxInFlight may not exceed the connection pool', () => {
+    expect(() => makeConfig({ azure: { endpoint: 'https://x.example', admission: { maxConnections: 8, maxInFlight: 16 } } })).toThrow(
+      /azure\.admission\.maxInFlight": must be <= azure\.admission\.maxConnections/,
+    );
   });
 });
 
