@@ -25,7 +25,7 @@ import { modelNodeAffinity, resourcesFor, smallestInstance } from "./model-serve
 import { PORTS } from "./network-security";
 import { GPU_TAINT, POOL_LABEL } from "./node-groups";
 import { s3FetchContainer } from "./weights";
-import { scaledObject, serviceMonitor } from "./workload-objects";
+import { metricsServicePorts, scaledObject, serviceMonitor } from "./workload-objects";
 
 export type EncoderRole = "embed" | "rerank";
 export const TEI_METRICS_PORT = 9000;
@@ -61,6 +61,8 @@ export interface EncoderSpec {
   /** s3://bucket/<repo>/<revision>/: the model's files as the weights sync Job stored them. */
   readonly weightsUri: pulumi.Input<string>;
   readonly region: string;
+  /** The namespace is in the Istio mesh (STRICT mTLS): metrics are scraped from the sidecar's merged port. */
+  readonly istio: boolean;
 }
 
 export function teiName(role: EncoderRole): string {
@@ -164,13 +166,17 @@ export function teiService(s: EncoderSpec): k8s.core.v1.ServiceArgs {
       ports: [
         { name: "http", port: PORTS.tei, targetPort: PORTS.tei, protocol: "TCP" },
         { name: "metrics", port: TEI_METRICS_PORT, targetPort: TEI_METRICS_PORT, protocol: "TCP" },
+        ...metricsServicePorts(s.istio),
       ],
     },
   };
 }
 
 export function teiServiceMonitor(s: EncoderSpec): IServiceMonitor {
-  return serviceMonitor({ name: teiName(s.role), namespace: s.namespace, labels: teiLabels(s.role) }, selector(s.role), { port: "metrics", path: "/metrics" });
+  // Under Istio the merged :15020 endpoint carries TEI's metrics (the pod's prometheus.io/port
+  // names TEI_METRICS_PORT); the target labels namespace and service are the same either way, so
+  // the KEDA query on te_queue_size{namespace, service} reads the same series.
+  return serviceMonitor({ name: teiName(s.role), namespace: s.namespace, labels: teiLabels(s.role) }, selector(s.role), { port: "metrics", path: "/metrics" }, { istio: s.istio });
 }
 
 export function teiScaledObject(s: EncoderSpec): IScaledObject {

@@ -26,7 +26,7 @@ import { IMAGES, imageRef } from "../infra/catalog/versions";
 import type { GpuPoolConfig, ModelConfig } from "../infra/config";
 import { recommendedLabels } from "./labels";
 import { GPU_TAINT, POOL_LABEL } from "./node-groups";
-import { scaledObject, serviceMonitor } from "./workload-objects";
+import { metricsServicePorts, scaledObject, serviceMonitor } from "./workload-objects";
 import { PORTS, WORKLOAD } from "./network-security";
 import { s3FetchContainer } from "./weights";
 
@@ -34,8 +34,8 @@ export const MODEL_SERVER_SA = "model-server";
 export const API_KEY_SECRET = "vllm-api-key";
 export const HF_TOKEN_SECRET = "huggingface-token";
 export const SERVING_PRIORITY_CLASS = "llm-serving";
-/** Istio's sidecar serves the app's and Envoy's metrics merged here, in plaintext. */
-export const ISTIO_MERGED_METRICS_PORT = 15020;
+/** Istio's merged metrics port (components/workload-objects.ts explains the mechanism). */
+export { ISTIO_MERGED_METRICS_PORT } from "./workload-objects";
 /** Spot capacity gets a 2-minute notice; the grace period stays inside it. */
 export const TERMINATION_GRACE_SECONDS = 120;
 export const PRESTOP_DRAIN_SECONDS = 20;
@@ -273,7 +273,7 @@ export function modelService(s: ModelServerSpec): k8s.core.v1.ServiceArgs {
       selector: selectorLabels(s.key),
       ports: [
         { name: "http", port: PORTS.vllm, targetPort: PORTS.vllm, protocol: "TCP" },
-        ...(s.istio ? [{ name: "metrics-merged", port: ISTIO_MERGED_METRICS_PORT, targetPort: ISTIO_MERGED_METRICS_PORT, protocol: "TCP" }] : []),
+        ...metricsServicePorts(s.istio),
       ],
     },
   };
@@ -282,7 +282,7 @@ export function modelService(s: ModelServerSpec): k8s.core.v1.ServiceArgs {
 /** Scrapes /metrics on the API port, or Istio's merged plaintext endpoint under STRICT mTLS. */
 export function modelServiceMonitor(s: ModelServerSpec): IServiceMonitor {
   const meta = { name: deploymentName(s.key), namespace: s.namespace, labels: modelLabels(s.key) };
-  return serviceMonitor(meta, selectorLabels(s.key), s.istio ? { port: "metrics-merged", path: "/stats/prometheus" } : { port: "http", path: "/metrics" });
+  return serviceMonitor(meta, selectorLabels(s.key), { port: "http", path: "/metrics" }, { istio: s.istio });
 }
 
 export function modelPdb(s: ModelServerSpec): k8s.policy.v1.PodDisruptionBudgetArgs {

@@ -160,6 +160,7 @@ export class Serving extends pulumi.ComponentResource {
           ...(args.otlpEndpoint ? { otlpEndpoint: args.otlpEndpoint } : {}),
           weightsUri: weightsUri(weights.bucketName, encoderModel(e), encoderModel(e).revision),
           region: c.region,
+          istio: c.networkSecurity.istio.enabled,
         };
       });
     const teiReader = weights.readerAssociations[NAMESPACES.embeddings.name];
@@ -197,7 +198,7 @@ export class Serving extends pulumi.ComponentResource {
         : [];
       const safety = new SafetyService(
         `${name}-safety`,
-        { config: c.safety, models: c.models, clusterName: c.cluster.name, namespace: NAMESPACES.safety.name, k8sProvider: args.k8sProvider, dependsOn: [ns.safety, ...azureKey, ...args.platformReady] },
+        { config: c.safety, models: c.models, clusterName: c.cluster.name, namespace: NAMESPACES.safety.name, istio: c.networkSecurity.istio.enabled, k8sProvider: args.k8sProvider, dependsOn: [ns.safety, ...azureKey, ...args.platformReady] },
         { parent: this },
       );
       this.safetyUrl = safety.url;

@@ -386,7 +386,18 @@ describe("Milvus", () => {
     expect(env.valueFrom.secretKeyRef).toEqual({ name: "milvus-root", key: "password" });
     expect(v.etcd.replicaCount).toBe(r.config.vectorDb.etcdReplicas);
     expect(v.serviceAccount.annotations["eks.amazonaws.com/role-arn"]).toMatch(/^arn:aws:iam::123456789012:role\//);
-    expect(v.metrics.serviceMonitor.enabled).toBe(true);
+    // The chart's ServiceMonitor (plaintext :9091) is off; the program scrapes every component
+    // through the annotations Istio's metrics merging reads (tests/cluster/monitoring.test.ts).
+    expect(v.metrics.serviceMonitor.enabled).toBe(false);
+    expect(v.annotations).toEqual({ "prometheus.io/scrape": "true", "prometheus.io/port": "9091", "prometheus.io/path": "/metrics" });
+    // milvus-helm 5.0.19 has no pdb values for Milvus components: none is set, the program creates them.
+    for (const c of ["proxy", "queryNode", "dataNode", "mixCoordinator", "streamingNode", "standalone"]) expect(v[c]).not.toHaveProperty("pdb");
+    const pdbs = ofType(r, "kubernetes:policy/v1:PodDisruptionBudget").filter((x) => x.inputs.metadata.namespace === "vectordb");
+    expect(pdbs.map((x) => [x.inputs.metadata.name, x.inputs.spec])).toEqual(
+      r.config.vectorDb.mode === "cluster"
+        ? ["proxy", "querynode", "datanode", "mixcoord", "streamingnode"].map((c) => [`milvus-${c}`, { maxUnavailable: 1, selector: { matchLabels: { "app.kubernetes.io/name": "milvus", "app.kubernetes.io/instance": "milvus", component: c } } }])
+        : [],
+    );
     expect(rel.options.retainOnDelete).toBe(r.config.protection.retainOnDelete);
     const bucket = ofType(r, "aws:s3/bucket:Bucket").find((b) => String(b.inputs.bucket).includes("milvus"))!;
     expect(bucket.options.retainOnDelete).toBe(r.config.protection.retainOnDelete);
