@@ -14,6 +14,8 @@ interface Row {
 
 interface Collection {
   readonly rows: Map<string, Row>;
+  /** term -> rows containing it (BM25 postings) */
+  readonly postings: Map<string, Set<Row>>;
   /** term -> number of rows containing it */
   readonly df: Map<string, number>;
   totalLen: number;
@@ -47,7 +49,7 @@ export class MemoryStore implements VectorStore {
 
   async ensureCollection(name: string): Promise<'created' | 'exists'> {
     if (this.collections.has(name)) return 'exists';
-    this.collections.set(name, { rows: new Map(), df: new Map(), totalLen: 0 });
+    this.collections.set(name, { rows: new Map(), postings: new Map(), df: new Map(), totalLen: 0 });
     return 'created';
   }
 
@@ -57,6 +59,8 @@ export class MemoryStore implements VectorStore {
     c.rows.delete(id);
     c.totalLen -= row.len;
     for (const t of row.tf.keys()) {
+      c.postings.get(t)?.delete(row);
+      if (c.postings.get(t)?.size === 0) c.postings.delete(t);
       const n = (c.df.get(t) ?? 1) - 1;
       if (n <= 0) c.df.delete(t);
       else c.df.set(t, n);
@@ -78,7 +82,13 @@ export class MemoryStore implements VectorStore {
       const dense = Float32Array.from(rec.dense);
       let n = 0;
       for (const x of dense) n += x * x;
-      c.rows.set(rec.id, { rec: { ...rec, dense: [] }, tf, len: terms.length, dense, norm: Math.sqrt(n) });
+      const row: Row = { rec: { ...rec, dense: [] }, tf, len: terms.length, dense, norm: Math.sqrt(n) };
+      c.rows.set(rec.id, row);
+      for (const t of tf.keys()) {
+        let set = c.postings.get(t);
+        if (set === undefined) c.postings.set(t, (set = new Set()));
+        set.add(row);
+      }
       c.totalLen += terms.length;
     }
   }
@@ -98,7 +108,7 @@ export class MemoryStore implements VectorStore {
     return [...c.rows.values()].filter((r) => r.rec.tenant === tenant && r.rec.docId === docId).map((r) => r.rec.id).sort();
   }
 
-  private bm25(c: Collection, rows: readonly Row[], text: string, limit: number): RouteResult {
+  private bm25(c: Collection, allowed: (r: Row) => boolean, text: string, limit: number): RouteResult {
     const q = [...new Set(analyze(text))];
     const N = c.rows.size;
     const avg = N > 0 ? c.totalLen / N : 0;
@@ -106,31 +116,46 @@ export class MemoryStore implements VectorStore {
       const n = c.df.get(t) ?? 0;
       return Math.log(1 + (N - n + 0.5) / (n + 0.5));
     });
-    const scored: Array<{ id: string; s: number }> = [];
-    for (const row of rows) {
-      let s = 0;
-      for (let i = 0; i < q.length; i++) {
-        const f = row.tf.get(q[i] as string);
-        if (f === undefined) continue;
-        s += (idf[i] as number) * ((f * (this.k1 + 1)) / (f + this.k1 * (1 - this.b + (this.b * row.len) / (avg || 1))));
+    // only rows containing a query term can score: walk the postings
+    const acc = new Map<Row, number>();
+    for (let i = 0; i < q.length; i++) {
+      const post = c.postings.get(q[i] as string);
+      if (post === undefined) continue;
+      for (const row of post) {
+        const f = row.tf.get(q[i] as string) as number;
+        const s = (idf[i] as number) * ((f * (this.k1 + 1)) / (f + this.k1 * (1 - this.b + (this.b * row.len) / (avg || 1))));
+        acc.set(row, (acc.get(row) ?? 0) + s);
       }
-      if (s > 0) scored.push({ id: row.rec.id, s });
     }
+    const scored: Array<{ id: string; s: number }> = [];
+    for (const [row, s] of acc) if (s > 0 && allowed(row)) scored.push({ id: row.rec.id, s });
     scored.sort((a, b) => b.s - a.s || (a.id < b.id ? -1 : 1));
     const top = scored.slice(0, limit);
     return { ids: top.map((x) => x.id), scores: top.map((x) => x.s), metric: 'BM25' };
   }
 
-  private dense(rows: readonly Row[], vector: readonly number[], limit: number): RouteResult {
+  private dense(rows: Iterable<Row>, vector: readonly number[], limit: number): RouteResult {
+    const v = Float32Array.from(vector);
     let qn = 0;
-    for (const x of vector) qn += x * x;
+    for (let i = 0; i < v.length; i++) qn += (v[i] as number) * (v[i] as number);
     qn = Math.sqrt(qn) || 1;
     const scored: Array<{ id: string; s: number }> = [];
+    const n = v.length;
     for (const row of rows) {
-      let dot = 0;
       const d = row.dense;
-      for (let i = 0; i < d.length; i++) dot += (d[i] as number) * (vector[i] as number);
-      scored.push({ id: row.rec.id, s: dot / (qn * (row.norm || 1)) });
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let i = 0;
+      for (; i + 3 < n; i += 4) {
+        a0 += (d[i] as number) * (v[i] as number);
+        a1 += (d[i + 1] as number) * (v[i + 1] as number);
+        a2 += (d[i + 2] as number) * (v[i + 2] as number);
+        a3 += (d[i + 3] as number) * (v[i + 3] as number);
+      }
+      for (; i < n; i++) a0 += (d[i] as number) * (v[i] as number);
+      scored.push({ id: row.rec.id, s: (a0 + a1 + a2 + a3) / (qn * (row.norm || 1)) });
     }
     scored.sort((a, b) => b.s - a.s || (a.id < b.id ? -1 : 1));
     const top = scored.slice(0, limit);
@@ -142,16 +167,17 @@ export class MemoryStore implements VectorStore {
     if (q.mode !== 'bm25' && (q.vector === undefined || q.vector.length !== this.dim)) {
       throw new Error(`query vector has dimension ${q.vector?.length ?? 0}, the collection ${this.dim}`);
     }
-    const rows = [...c.rows.values()].filter((r) => matchesFilter(q.filter, r.rec.tenant, r.rec.docId, r.rec.metadata));
+    const allowed = (r: Row): boolean => matchesFilter(q.filter, r.rec.tenant, r.rec.docId, r.rec.metadata);
+    const rows = q.mode === 'bm25' ? [] : [...c.rows.values()].filter(allowed);
     let ranked: Array<{ id: string; score: number }>;
     if (q.mode === 'bm25') {
-      const r = this.bm25(c, rows, q.text, q.limit);
+      const r = this.bm25(c, allowed, q.text, q.limit);
       ranked = r.ids.map((id, i) => ({ id, score: r.scores[i] as number }));
     } else if (q.mode === 'dense') {
       const r = this.dense(rows, q.vector as number[], q.limit);
       ranked = r.ids.map((id, i) => ({ id, score: r.scores[i] as number }));
     } else {
-      const routes = [this.bm25(c, rows, q.text, q.candidates), this.dense(rows, q.vector as number[], q.candidates)] as const;
+      const routes = [this.bm25(c, allowed, q.text, q.candidates), this.dense(rows, q.vector as number[], q.candidates)] as const;
       ranked = fuse(routes, q.fusion, q.limit);
     }
     return ranked.map(({ id, score }) => {
