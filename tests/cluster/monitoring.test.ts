@@ -154,6 +154,13 @@ describe("check 2: seeded mutations", () => {
     expect(monitoringProblems(m)).toEqual(['ScaledObject embeddings/tei-embed: trigger queue-size queries {namespace="embeddings", service="tei"}, but no scrape target comes from Service embeddings/tei: the query reads nothing']);
   });
 
+  it("a KEDA trigger that reads no Prometheus", async () => {
+    const m = copy(await model("dev"));
+    const so = obj(m, "ScaledObject", "inference", "vllm-gpt-oss-20b");
+    so.spec.triggers[0].metadata.serverAddress = "http://prometheus.monitoring.svc:9090";
+    expect(monitoringProblems(m)).toEqual([`ScaledObject inference/vllm-gpt-oss-20b: trigger ${so.spec.triggers[0].name} reads http://prometheus.monitoring.svc:9090, which is no port of a Service in front of Prometheus monitoring/kube-prometheus-stack`]);
+  });
+
   it("a chart the monitor table does not know", async () => {
     const m = copy(await model("dev"));
     m.releases.push({ ...m.releases[0], name: "mystery", namespace: "monitoring", chart: "mystery-chart", values: {} });

@@ -18,9 +18,9 @@
  *   metrics if the pod names them in prometheus.io/port (components/workload-objects.ts);
  * - not one of the chart's default monitors for what EKS does not let anyone scrape
  *   (kube-controller-manager, kube-scheduler, etcd; kube-proxy on loopback).
- * Also: every KEDA prometheus trigger that filters on {namespace, service} reads a Service that a
- * scrape target produces; and every release's chart is either in the chart-monitor table or
- * known to render no monitor.
+ * Also: every KEDA prometheus trigger reads a Service in front of Prometheus, and one that filters
+ * on {namespace, service} reads a Service that a scrape target produces; and every release's chart
+ * is either in the chart-monitor table or known to render no monitor.
  *
  * `scrapeTargets(model)` is the list of every scrape Prometheus will do, for the NetworkPolicy
  * check (the lead's flows):
@@ -321,6 +321,10 @@ export function scrapeTargets(m: ClusterModel): ScrapeTarget[] {
 // ---------------------------------------------------------------------------------------------
 // The check
 
+function podsOfService(v: MonitoringView, s: ServiceView): PodTemplate[] {
+  return Object.keys(s.selector).length ? v.pods.filter((p) => p.namespace === s.namespace && matchLabels(s.selector, p.labels)) : [];
+}
+
 function podOf(v: MonitoringView, t: ScrapeTarget): PodTemplate | undefined {
   return t.to.kind === "pod" ? v.pods.find((p) => p.origin === (t.to as PodDestination).pod) : undefined;
 }
@@ -350,13 +354,22 @@ function scrapeProblems(m: ClusterModel, v: MonitoringView, targets: readonly Sc
   return out;
 }
 
-/** KEDA prometheus triggers that filter on {namespace, service} must read a Service some scrape produces. */
-function kedaProblems(m: ClusterModel, targets: readonly ScrapeTarget[]): string[] {
+/**
+ * KEDA prometheus triggers: the serverAddress names the Prometheus Service kube-prometheus-stack
+ * renders (http://<service>.<namespace>.svc[.cluster.local]:<port>, a port it exposes), and a query
+ * that filters on {namespace, service} reads a Service some scrape produces.
+ */
+function kedaProblems(m: ClusterModel, v: MonitoringView, targets: readonly ScrapeTarget[], prom: PrometheusView): string[] {
   const out: string[] = [];
   const scraped = new Set(targets.filter((t) => t.service).map((t) => t.service!));
+  const promSvcs = v.services.filter((s) => s.namespace === prom.namespace && podsOfService(v, s).some((p) => matchLabels(prom.podLabels, p.labels)));
   for (const o of objectsOfKind(m, "ScaledObject")) {
     for (const trig of o.obj.spec?.triggers ?? []) {
       if (trig.type !== "prometheus") continue;
+      const addr = String(trig.metadata?.serverAddress ?? "");
+      const a = /^https?:\/\/([^./:]+)\.([^./:]+)\.svc(?:\.cluster\.local)?(?::(\d+))?\/?$/.exec(addr);
+      const ok = a && promSvcs.some((s) => s.name === a[1] && s.namespace === a[2] && s.ports.some((q) => q.port === Number(a[3] ?? 80)));
+      if (!ok) out.push(`ScaledObject ${o.obj.metadata.namespace}/${o.obj.metadata.name}: trigger ${trig.name ?? ""} reads ${addr}, which is no port of a Service in front of Prometheus ${prom.namespace}/${prom.release.name}`);
       const q = String(trig.metadata?.query ?? "");
       const svc = /\bservice="([^"]+)"/.exec(q)?.[1];
       if (!svc) continue;
@@ -385,6 +398,6 @@ export function monitoringProblems(m: ClusterModel): string[] {
   for (const u of v.unreachable) out.push(`${u.monitor}: ${u.why}`);
 
   const { targets, problems } = resolve(m, v);
-  out.push(...problems, ...scrapeProblems(m, v, targets, prom), ...kedaProblems(m, targets));
+  out.push(...problems, ...scrapeProblems(m, v, targets, prom), ...kedaProblems(m, v, targets, prom));
   return out;
 }
