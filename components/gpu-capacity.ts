@@ -1,6 +1,8 @@
 /**
- * GpuCapacity: the cluster's compute. Managed node groups (system + one per GPU pool),
- * Karpenter for spot and burst, and the NVIDIA runtime that makes GPUs schedulable.
+ * GpuCapacity: the cluster's compute. Managed node groups (system + one per GPU pool) hold the
+ * baseline, Karpenter NodePools the spot and burst capacity, and the NVIDIA runtime makes GPUs
+ * schedulable. The config's capacity cross-check (infra/capacity.ts) keeps the two coherent with
+ * the models' replicas; the cluster model checks the rendered result (tests/cluster/scheduling.ts).
  */
 import type * as eks from "@pulumi/eks";
 import type * as k8s from "@pulumi/kubernetes";

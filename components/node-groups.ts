@@ -8,8 +8,9 @@
  *   - the taint nvidia.com/gpu=true:NoSchedule;
  *   - labels naming the pool and the GPU model, plus nvidia.com/gpu.present=true, which the
  *     NVIDIA device plugin's default node affinity requires;
- *   - desired size starts at minNodes and is then left to autoscalers and operators
- *     (ignoreScalingChanges).
+ *   - desired size starts at minNodes and is then left to operators (ignoreScalingChanges).
+ *     No cluster-autoscaler grows a managed group: the groups hold the baseline that every
+ *     replicas.min must fit, and Karpenter provides the burst (infra/capacity.ts).
  * - Every group launches from a launch template that requires IMDSv2 (hop limit 1: pods get AWS
  *   credentials from Pod Identity, never from the node) and has an encrypted gp3 root volume.
  *   EFA pools also get EFA interfaces, a cluster placement group and one subnet.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { requireInstanceType } from "../infra/catalog/instances";
 import { CHARTS } from "../infra/catalog/versions";
 import { releaseArgs } from "../components/helm";
 import {
@@ -236,6 +237,24 @@ describe.each(STACKS)("GPU capacity in %s", (name) => {
     const spot = pools.find((p) => p.inputs.metadata.name === "gpu-spot")!;
     const onDemand = pools.find((p) => p.inputs.metadata.name === "gpu-on-demand");
     if (onDemand) expect(onDemand.inputs.spec.weight).toBeLessThan(spot.inputs.spec.weight);
+  });
+
+  it("each NodePool launches exactly its configured instance types, and the GPU pools offer every GPU a workload is placed on", async () => {
+    const r = await stack(name);
+    const keys = { "gpu-spot": "gpuSpot", "gpu-on-demand": "gpuOnDemand", cpu: "cpu" } as const;
+    for (const p of ofType(r, NODEPOOL)) {
+      const cfg = r.config.karpenter[keys[p.inputs.metadata.name as keyof typeof keys]];
+      const reqs = p.inputs.spec.template.spec.requirements;
+      expect(reqs.find((q: any) => q.key === "node.kubernetes.io/instance-type")).toEqual({ key: "node.kubernetes.io/instance-type", operator: "In", values: cfg.instanceTypes });
+    }
+    const offered = new Set(
+      ofType(r, NODEPOOL)
+        .filter((p) => p.inputs.metadata.name !== "cpu")
+        .flatMap((p) => p.inputs.spec.template.spec.requirements.find((q: any) => q.key === "node.kubernetes.io/instance-type").values as string[])
+        .map((n) => requireInstanceType(n).gpu!.model),
+    );
+    const placed = [...Object.values(r.config.models).map((m) => m.pool), ...Object.values(r.config.embeddings).filter((e) => e.enabled && e.placement !== "cpu").map((e) => e.placement)];
+    for (const pool of placed) expect(offered).toContain(requireInstanceType(r.config.gpuPools[pool]!.instanceTypes[0]!).gpu!.model);
   });
 
   it("EC2NodeClasses use the env's AMI alias, pinned in prod", async () => {
