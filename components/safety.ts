@@ -39,7 +39,7 @@ export const LITELLM_ENVELOPE_BYTES = 256 * 1024;
 
 /** The largest `maxModelLen` among the models the gateway routes to (every configured model). */
 export function largestMaxModelLen(models: PlatformConfig["models"]): number {
-  const lens = Object.values(models).map((m) => m!.maxModelLen);
+  const lens = Object.values(models).map((m) => m.maxModelLen);
   if (lens.length === 0) throw new Error("no models configured: the safety limits are derived from the largest maxModelLen");
   return Math.max(...lens);
 }
@@ -74,7 +74,7 @@ export function safetyServiceConfig(cfg: SafetyConfig, models: PlatformConfig["m
           thresholds: { Hate: cfg.thresholds.hate, Sexual: cfg.thresholds.sexual, Violence: cfg.thresholds.violence, SelfHarm: cfg.thresholds.selfHarm },
         }
       : { enabled: false },
-    // The shipped, versioned default lists (services/safety/src/data/default-lists.json) and
+    // The shipped, versioned default lists (services/safety/src/data/default-lists.ts) and
     // text normalization, on unless a stack turns them off.
     layers: {
       defaults: { enabled: cfg.defaultLists.enabled, disable: [...cfg.defaultLists.disable] },

@@ -66,7 +66,7 @@ describe.each(STACKS)("stack %s: the safety config the platform deploys", (stack
   });
 
   it("derives the limits from the largest maxModelLen the gateway routes to", () => {
-    const largest = Math.max(...Object.values(c.models).map((m) => m!.maxModelLen));
+    const largest = Math.max(...Object.values(c.models).map((m) => m.maxModelLen));
     expect(largestMaxModelLen(c.models)).toBe(largest);
     const limits = safetyLimits(c.safety, c.models);
     expect(parsed.server.maxTextChars).toBe(largest * c.safety.charsPerToken);

@@ -138,7 +138,7 @@ export const configSchema = z
       .prefault({}),
     layers: z
       .strictObject({
-        /** The shipped, versioned default lists (src/data/default-lists.json). */
+        /** The shipped, versioned default lists (src/data/default-lists.ts). */
         defaults: z
           .strictObject({
             enabled: z.boolean().default(true),

@@ -1,10 +1,10 @@
 /**
- * The shipped default lists (src/data/default-lists.json), versioned with the service and
+ * The shipped default lists (src/data/default-lists.ts), versioned with the service and
  * validated when the module loads. They are on by default (`layers.defaults.enabled`);
  * `layers.defaults.disable` leaves lists out by id.
  */
 import { z } from 'zod';
-import raw from './data/default-lists.json' with { type: 'json' };
+import raw from './data/default-lists.js';
 import { VALIDATOR_NAMES } from './layers/validators.js';
 
 const direction = z.enum(['input', 'output']);

@@ -206,6 +206,7 @@ export class SafetyEngine {
       }
       const m = this.deps.metrics;
       for (const [category, level] of seen) m.categories.inc({ direction: ctx.direction, category, level });
+      for (const r of results) if (r.level !== 'safe' && r.details?.['decoded'] === true) m.decodedMatches.inc({ layer: r.name });
     }
     return combined;
   }

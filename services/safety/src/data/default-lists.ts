@@ -1,4 +1,9 @@
-{
+/**
+ * The shipped default lists of the local layers: versioned data, validated by src/defaults.ts
+ * when the service starts. (A .ts module rather than JSON, so that it needs no import
+ * attributes in any of the TypeScript projects that read the service's config schema.)
+ */
+const DEFAULT_LISTS_DATA: unknown = {
   "version": "2026.12.0",
   "description": "Default lists of the safety service's local layers. Term syntax: words separated by spaces; 'a|b' alternatives; '+' joins words inside an alternative ('best+way'); a trailing '?' makes a word optional; the last word also matches its plural; terms are normalized (see src/normalize.ts), so write them in plain lower-case English. Change a list: bump version and run the evasion and benign corpora (test/corpus.test.ts).",
   "lists": [
@@ -197,4 +202,6 @@
       ]
     }
   ]
-}
+};
+
+export default DEFAULT_LISTS_DATA;
