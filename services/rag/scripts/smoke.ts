@@ -42,8 +42,15 @@ async function phase(store: 'memory' | 'milvus'): Promise<void> {
       '',
     ].join('\n'),
   );
+  const env = { PATH: process.env['PATH'] ?? '', RAG_CONFIG_PATH: cfg, PORT: '0', NODE_ENV: 'production', GATEWAY_API_KEY: 'sk-smoke', MILVUS_USERNAME: 'rag', MILVUS_PASSWORD: 'pw' };
+  if (milvus !== undefined) {
+    // the bootstrap Job's command: create/verify/load the collections, then exit 0
+    const boot = spawn(process.execPath, [SERVER, 'bootstrap'], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    const bootCode = await new Promise<number | null>((res) => boot.on('exit', (c) => res(c)));
+    if (bootCode !== 0 || milvus.callsOf('CreateCollection').length !== 1) fail(`bootstrap: exit ${String(bootCode)}, ${milvus.callsOf('CreateCollection').length} CreateCollection`);
+  }
   const child = spawn(process.execPath, [SERVER], {
-    env: { PATH: process.env['PATH'] ?? '', RAG_CONFIG_PATH: cfg, PORT: '0', NODE_ENV: 'production', GATEWAY_API_KEY: 'sk-smoke', MILVUS_USERNAME: 'rag', MILVUS_PASSWORD: 'pw' },
+    env,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
@@ -95,7 +102,7 @@ async function phase(store: 'memory' | 'milvus'): Promise<void> {
   await gw.close();
   await milvus?.stop();
   if (code !== 0) fail(`exit code ${String(code)}`);
-  process.stdout.write(`SMOKE OK (${store}): ingest, search, answer, 400, ready, metrics, graceful exit\n`);
+  process.stdout.write(`SMOKE OK (${store}): ${store === 'milvus' ? 'bootstrap command, ' : ''}ingest, search, answer, 400, ready, metrics, graceful exit\n`);
 }
 
 async function main(): Promise<void> {
