@@ -11,6 +11,7 @@
  *   upstream-facts section 12), with every workload at its maximum at once.
  * - Every GPU a workload is placed on is offered by at least one enabled Karpenter GPU NodePool,
  *   so that burst and replacement capacity exist beside the managed baseline.
+ * - A GPU node group kept at minNodes > 0 that no workload can use is refused: idle money.
  *
  * One pure function (`capacityProblems`) does the arithmetic. The config cross-check
  * (infra/config.ts) feeds it demands read from the config; the offline cluster model
@@ -238,6 +239,17 @@ export function capacityProblems(groups: readonly NodeGroupSupply[], pools: read
         message: `${need(d.replicas.min, d)} without an autoscaler; ${groupsText(b, others)}; only ${placed} fit${others.length ? " beside them" : ""} — ${fix}`,
       });
     }
+  }
+
+  // A GPU group kept up (minNodes > 0) that no workload can use is idle money (issue 12, "Capacity").
+  for (const g of groups) {
+    const t = weakest(g.instanceTypes);
+    if (g.minNodes > 0 && t.gpu && !demands.some((d) => g.instanceTypes.some((n) => d.admits({ kind: "nodeGroup", name: g.name }, requireInstanceType(n)))))
+      problems.push({
+        subject: `gpuPools.${g.name}`,
+        field: "minNodes",
+        message: `${plural(g.minNodes, "node")} of ${t.name} that no model or GPU encoder is placed on: idle money — place a workload on the pool or set minNodes: 0`,
+      });
   }
 
   // replicas.max on the groups at minNodes plus Karpenter within its limits, everything at max at once.

@@ -184,6 +184,15 @@ describe("check 6 seeded mutations", () => {
     ]);
   });
 
+  it("a GPU node group kept up that no workload's affinity admits", async () => {
+    const m = mutated(await stack("prod"), (find) => {
+      find(MNG, "gpu-nodegroups-p4d").scalingConfig.minSize = 1;
+    });
+    expect(renderedCapacityProblems(m)).toEqual([
+      "gpuPools.p4d: minNodes: 1 node of p4d.24xlarge that no model or GPU encoder is placed on: idle money — place a workload on the pool or set minNodes: 0",
+    ]);
+  });
+
   it("staging as it was: 120b on a p4d group at 0 nodes, and NodePools that offer only g5", async () => {
     const m = mutated(await stack("staging"), (find) => {
       find(MNG, "gpu-nodegroups-p4d").scalingConfig.minSize = 0;
