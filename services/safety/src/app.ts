@@ -133,6 +133,37 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
     ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false } },
   });
 
+  // Requests whose body is still arriving, with their start time. Node enforces requestTimeout
+  // only until server.close() (it stops its connection check then), so during shutdown the
+  // reaper below destroys uploads that are past it: a stalled upload cannot hold shutdown.
+  const receiving = new Map<IncomingMessage, number>();
+  app.addHook('onRequest', (req, _reply, done) => {
+    if (receiving.size >= 1024) for (const raw of receiving.keys()) if (raw.destroyed) receiving.delete(raw);
+    receiving.set(req.raw, performance.now());
+    done();
+  });
+  app.addHook('onRequestAbort', (req, done) => {
+    receiving.delete(req.raw);
+    done();
+  });
+  app.addHook('preValidation', (req, _reply, done) => {
+    receiving.delete(req.raw);
+    done();
+  });
+  app.addHook('onResponse', (req, _reply, done) => {
+    receiving.delete(req.raw);
+    done();
+  });
+  const reapStalledUploads = (): void => {
+    const now = performance.now();
+    for (const [raw, t0] of receiving) {
+      if (now - t0 > config.server.requestTimeoutMs || raw.destroyed) {
+        receiving.delete(raw);
+        raw.socket.destroy();
+      }
+    }
+  };
+
   // Only application/json bodies are accepted: drop Fastify's built-in text/plain parser
   // so that any other content type is answered with 415.
   app.removeContentTypeParser('text/plain');
@@ -369,7 +400,10 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
       // app.close() stops accepting and closes idle keep-alive connections once;
       // connections of requests still in flight become idle later, so reap them
       // until the server is closed (otherwise close waits for keepAliveTimeout).
-      const reaper = setInterval(() => app.server.closeIdleConnections(), 25);
+      const reaper = setInterval(() => {
+        app.server.closeIdleConnections();
+        reapStalledUploads();
+      }, 25);
       try {
         await app.close();
       } finally {

@@ -270,4 +270,19 @@ describe('request timeouts', () => {
       await svc.close();
     }
   });
+
+  it('a stalled upload does not hold up graceful shutdown', async () => {
+    // before: app.close() waited for the stalled request, up to Node's 300 s request timeout
+    const svc = await startService({ azure: { enabled: false }, server: { requestTimeoutMs: 400 } });
+    const port = Number(new URL(svc.base).port);
+    const sock = connect(port, '127.0.0.1', () => {
+      sock.write('POST /v1/moderate/input HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{"text":"');
+    });
+    sock.on('error', () => undefined);
+    await new Promise((r) => setTimeout(r, 100));
+    const t0 = performance.now();
+    await svc.close();
+    expect(performance.now() - t0).toBeLessThan(2500);
+    sock.destroy();
+  });
 });
