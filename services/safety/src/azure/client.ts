@@ -141,6 +141,37 @@ export function countsTowardBreaker(f: { kind: AzureFailureKind; status?: number
 }
 
 /**
+ * The abort signal of one attempt, as undici accepts it (an EventTarget-like object): cheaper
+ * than an AbortController per attempt, which costs 20-35 µs of CPU with undici's listener
+ * bookkeeping. It has no `aborted` property on purpose: undici then uses addEventListener
+ * instead of Node's native abort-listener helper (which requires a real AbortSignal).
+ */
+class AttemptSignal {
+  private listener: (() => void) | undefined;
+  /** Whether the timer fired (deliberately not called `aborted`, see above). */
+  fired = false;
+  reason: Error | undefined;
+
+  addEventListener(_type: 'abort', listener: () => void): void {
+    this.listener = listener;
+  }
+
+  removeEventListener(_type: 'abort', _listener: () => void): void {
+    this.listener = undefined;
+  }
+
+  abort(): void {
+    if (this.fired) return;
+    this.fired = true;
+    this.reason = new Error('attempt timed out');
+    this.reason.name = 'TimeoutError';
+    const l = this.listener;
+    this.listener = undefined;
+    l?.();
+  }
+}
+
+/**
  * Client for POST {endpoint}/contentsafety/text:analyze?api-version=...
  *
  * - One undici Pool per endpoint: at most `maxConnections` keep-alive connections.
@@ -277,13 +308,14 @@ export class AzureContentSafetyClient {
 
   private async attempt(body: string): Promise<Omit<AzureAnalysis, 'attempts'> | AttemptFailure> {
     const timeoutMs = this.opts.timeoutMs;
-    const ac = new AbortController();
+    const ac = new AttemptSignal();
     const t0 = performance.now();
     let lateMs = -1;
     const timer = setTimeout(() => {
       lateMs = performance.now() - t0 - timeoutMs;
       ac.abort();
     }, timeoutMs);
+    const timeOutFailure = (): AttemptFailure => timedOut('no response');
     const timedOut = (what: string): AttemptFailure => ({
       kind: 'timeout',
       message: `${what} within ${timeoutMs} ms`,
@@ -298,12 +330,12 @@ export class AzureContentSafetyClient {
           method: 'POST',
           headers: this.headers,
           body,
-          signal: ac.signal,
+          signal: ac,
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
-        } as Dispatcher.RequestOptions);
+        } as unknown as Dispatcher.RequestOptions);
       } catch (e) {
-        if (ac.signal.aborted) return timedOut('no response');
+        if (ac.fired) return timeOutFailure();
         const err = e as { code?: string; message?: string };
         if (err.code === 'UND_ERR_HEADERS_TIMEOUT' || err.code === 'UND_ERR_CONNECT_TIMEOUT') return timedOut('no response');
         return { kind: 'network', message: `${err.code ?? 'error'}: ${err.message ?? String(e)}`, retryable: true };
@@ -347,7 +379,7 @@ export class AzureContentSafetyClient {
           chunks.push(chunk);
         }
       } catch (e) {
-        if (ac.signal.aborted) return timedOut('response body not received');
+        if (ac.fired) return timedOut('response body not received');
         const err = e as { code?: string; message?: string };
         if (err.code === 'UND_ERR_BODY_TIMEOUT') return timedOut('response body not received');
         return { kind: 'network', message: `reading response body failed: ${err.message ?? String(e)}`, retryable: true };
