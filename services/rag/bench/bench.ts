@@ -2,7 +2,7 @@
  * Benchmark: `npm run bench:rag` (root) or `npm run bench` here (builds first).
  *
  * Starts the BUILT service (`node dist/server.cjs`, embedded store, production defaults:
- * dim 1024, hybrid RRF, 50 candidates per route, rerank depth 40, topK 8) and, in a second
+ * dim 1024, hybrid RRF, 50 candidates per route, rerank depth 32, topK 8) and, in a second
  * process, the TEI and gateway fakes answering in 0 ms. Ingests the evaluation corpus
  * (288 chunks) over NDJSON, then drives POST /v1/search with autocannon (the 60 evaluation
  * questions in rotation) and prints throughput and p50/p95/p99. Each search is one /embed
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
 
   process.stdout.write(
     `rag bench: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ${CONNECTIONS} connections, ${DURATION}s after ${WARMUP}s warm-up; ` +
-      `${done.chunks} chunks, dim 1024, hybrid RRF + rerank depth 40, topK 8; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
+      `${done.chunks} chunks, dim 1024, hybrid RRF + rerank depth 32, topK 8; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}\n`,
   );
 
   const run = async (name: string, extra: Record<string, unknown>, duration: number, record: boolean) => {
@@ -145,6 +145,7 @@ async function main(): Promise<void> {
     results.push(await run(name, extra, DURATION, true));
   }
   server.kill('SIGTERM');
+  await new Promise((r) => server.once('exit', r));
   fakes.kill('SIGTERM');
   const f = (n: number): string => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
   process.stdout.write('\nrun              requests   req/s   p50 ms  p95 ms  p99 ms  server CPU/req  non2xx errors\n');

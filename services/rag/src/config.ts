@@ -92,7 +92,7 @@ export const configSchema = z
         url: url.default('http://tei-rerank.embeddings.svc.cluster.local'),
         timeoutMs: z.int().min(50).max(600_000).default(10_000),
         /** candidates sent to /rerank (rerank depth) */
-        depth: z.int().min(1).max(1000).default(40),
+        depth: z.int().min(1).max(1000).default(32),
         /** each candidate text is cut to this many characters before /rerank (and TEI truncates tokens) */
         maxTextChars: z.int().min(64).max(100_000).default(2000),
         /** a rerank score below this is "not relevant" (used by /v1/answer) */

@@ -256,7 +256,7 @@ describe('the service on Milvus (fake at the wire) end to end', () => {
       const s = await svc.app.inject({ method: 'POST', url: '/v1/search', payload: { tenant: 'acme', query: 'backups' } });
       expect(s.statusCode).toBe(200);
       expect(s.json().results[0]).toMatchObject({ chunkId: id, docId: 'doc-1', text: 'Backups run nightly.' });
-      expect(kv(fake.callsOf('HybridSearch')[0]?.request['rank_params'])['limit']).toBe('40'); // rerank depth
+      expect(kv(fake.callsOf('HybridSearch')[0]?.request['rank_params'])['limit']).toBe('32'); // rerank depth
     } finally {
       await svc.shutdown();
     }

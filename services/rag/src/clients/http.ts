@@ -24,14 +24,16 @@ function describe(e: unknown): string {
  * dependency's error message.
  */
 export async function postJson(dep: Dependency, url: string, body: unknown, opts: PostOptions): Promise<Dispatcher.ResponseData> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  // a Buffer body with its length: undici sends it in one write (a string body costs ~2x the CPU)
+  const payload = Buffer.from(JSON.stringify(body));
+  const headers: Record<string, string> = { 'content-type': 'application/json', 'content-length': String(payload.length) };
   if (opts.bearer !== undefined) headers['authorization'] = `Bearer ${opts.bearer}`;
   injectHeaders(headers);
   let res: Dispatcher.ResponseData;
   try {
     res = await request(url, {
       method: 'POST',
-      body: JSON.stringify(body),
+      body: payload,
       headers,
       dispatcher,
       headersTimeout: opts.timeoutMs,
