@@ -134,14 +134,19 @@ export class MemoryStore implements VectorStore {
     return { ids: top.map((x) => x.id), scores: top.map((x) => x.s), metric: 'BM25' };
   }
 
-  private dense(rows: Iterable<Row>, vector: readonly number[], limit: number): RouteResult {
-    const v = Float32Array.from(vector);
+  private dense(rows: readonly Row[], vector: readonly number[], limit: number): RouteResult {
+    const n = this.dim;
+    const v = new Float32Array(n);
     let qn = 0;
-    for (let i = 0; i < v.length; i++) qn += (v[i] as number) * (v[i] as number);
+    for (let i = 0; i < n; i++) {
+      const x = vector[i] as number;
+      v[i] = x;
+      qn += x * x;
+    }
     qn = Math.sqrt(qn) || 1;
-    const scored: Array<{ id: string; s: number }> = [];
-    const n = v.length;
-    for (const row of rows) {
+    const scores = new Float64Array(rows.length);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r] as Row;
       const d = row.dense;
       let a0 = 0;
       let a1 = 0;
@@ -155,11 +160,18 @@ export class MemoryStore implements VectorStore {
         a3 += (d[i + 3] as number) * (v[i + 3] as number);
       }
       for (; i < n; i++) a0 += (d[i] as number) * (v[i] as number);
-      scored.push({ id: row.rec.id, s: (a0 + a1 + a2 + a3) / (qn * (row.norm || 1)) });
+      scores[r] = (a0 + a1 + a2 + a3) / (qn * (row.norm || 1));
     }
-    scored.sort((a, b) => b.s - a.s || (a.id < b.id ? -1 : 1));
-    const top = scored.slice(0, limit);
-    return { ids: top.map((x) => x.id), scores: top.map((x) => x.s), metric: 'COSINE' };
+    // top `limit` by score (ties by id), without sorting every row
+    const order: number[] = [];
+    for (let r = 0; r < rows.length; r++) {
+      const s = scores[r] as number;
+      if (order.length === limit && s < (scores[order[order.length - 1] as number] as number)) continue;
+      order.push(r);
+      order.sort((a, b) => (scores[b] as number) - (scores[a] as number) || ((rows[a] as Row).rec.id < (rows[b] as Row).rec.id ? -1 : 1));
+      if (order.length > limit) order.pop();
+    }
+    return { ids: order.map((r) => (rows[r] as Row).rec.id), scores: order.map((r) => scores[r] as number), metric: 'COSINE' };
   }
 
   async search(q: SearchQuery): Promise<Hit[]> {
