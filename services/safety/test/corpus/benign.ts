@@ -2,7 +2,7 @@
  * Benign corpus: ordinary prompts the local layers must let through. Hand-written prompts
  * (including words and idioms that contain blocklisted substrings or near-phrases:
  * "bombastic", "kill -9", "bath bomb", "cut a mango", "ignore the typos", "you are now my
- * tutor", order numbers, hashes, base64 and percent-encoded URLs, and text in 17 scripts and
+ * tutor", order numbers, hashes, base64 and percent-encoded URLs, and text in 16
  * languages), then prompts generated from everyday tasks x topics (several topics again hold
  * trap substrings: Bombay, Essex, Dickens, cockpit, therapist, Scunthorpe, Arsenal).
  */
