@@ -21,14 +21,14 @@ export interface ClusterArgs {
   readonly config: PlatformConfig["cluster"];
   readonly environment: Environment;
   readonly vpcId: pulumi.Input<string>;
-  readonly publicSubnetIds: pulumi.Input<string>[];
-  readonly privateSubnetIds: pulumi.Input<string>[];
+  /** The /28s that hold only the control plane's ENIs (components/network.ts). */
+  readonly controlPlaneSubnetIds: pulumi.Input<string>[];
 }
 
 /** The eks.Cluster arguments, built from config. Pure, so it is unit-tested without mocks. */
 export function eksClusterArgs(
   cfg: PlatformConfig["cluster"],
-  net: { vpcId: pulumi.Input<string>; publicSubnetIds: pulumi.Input<string>[]; privateSubnetIds: pulumi.Input<string>[] },
+  net: { vpcId: pulumi.Input<string>; controlPlaneSubnetIds: pulumi.Input<string>[] },
   encryptionKeyArn?: pulumi.Input<string>,
 ): eks.ClusterArgs {
   const accessEntries: Record<string, eks.types.input.AccessEntryArgs> = {};
@@ -45,8 +45,11 @@ export function eksClusterArgs(
     name: cfg.name,
     version: cfg.kubernetesVersion,
     vpcId: net.vpcId,
-    publicSubnetIds: net.publicSubnetIds,
-    privateSubnetIds: net.privateSubnetIds,
+    // The control plane's ENIs go to their own small subnets, where no pod runs, so webhook and
+    // aggregated-API traffic from the API server can be admitted from those CIDRs alone. Nodes
+    // are placed by the managed node groups and Karpenter (private subnets); there is no default
+    // node group. (pulumi-eks: subnetIds is the set used for the control plane.)
+    subnetIds: net.controlPlaneSubnetIds,
     nodeAssociatePublicIpAddress: false,
     authenticationMode: eks.AuthenticationMode.Api,
     accessEntries,
@@ -123,7 +126,7 @@ export class Cluster extends pulumi.ComponentResource {
 
     this.eks = new eks.Cluster(
       `${name}-eks`,
-      eksClusterArgs(config, { vpcId: args.vpcId, publicSubnetIds: args.publicSubnetIds, privateSubnetIds: args.privateSubnetIds }, keyArn),
+      eksClusterArgs(config, { vpcId: args.vpcId, controlPlaneSubnetIds: args.controlPlaneSubnetIds }, keyArn),
       { ...child, dependsOn: [logGroup] },
     );
 

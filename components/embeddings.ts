@@ -26,6 +26,7 @@ import { PORTS } from "./network-security";
 import { GPU_TAINT, POOL_LABEL } from "./node-groups";
 import { s3FetchContainer } from "./weights";
 import { metricsServicePorts, scaledObject, serviceMonitor } from "./workload-objects";
+import { containerSecurityContext, podSecurityContext, type Hardening } from "./pod-security";
 
 export type EncoderRole = "embed" | "rerank";
 export const TEI_METRICS_PORT = 9000;
@@ -103,6 +104,12 @@ export function teiArgs(s: EncoderSpec): string[] {
   ];
 }
 
+/** TEI's image defines no non-root user (its Dockerfile has no USER); the embeddings namespace is baseline. */
+export const TEI_HARDENING: Hardening = {
+  root: { why: "ghcr.io/huggingface/text-embeddings-inference runs as root" },
+  writableRootFilesystem: { why: "TEI and its tokenizer write caches outside /data" },
+};
+
 export function teiDeployment(s: EncoderSpec): k8s.apps.v1.DeploymentArgs {
   const name = teiName(s.role);
   const t = s.pool ? smallestInstance(s.pool.config) : undefined;
@@ -131,7 +138,7 @@ export function teiDeployment(s: EncoderSpec): k8s.apps.v1.DeploymentArgs {
           ...(gpu ? { tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: "NoSchedule" }] } : {}),
           topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector(s.role) } }],
           serviceAccountName: TEI_SA,
-          securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+          securityContext: podSecurityContext(TEI_HARDENING),
           initContainers: [s3FetchContainer({ name: "model", source: s.weightsUri, target: teiModelDir(s.model), volume: "data", mountPath: TEI_DATA, region: s.region })],
           containers: [
             {
@@ -143,7 +150,7 @@ export function teiDeployment(s: EncoderSpec): k8s.apps.v1.DeploymentArgs {
                 { name: "metrics", containerPort: TEI_METRICS_PORT, protocol: "TCP" },
               ],
               resources,
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+              securityContext: containerSecurityContext(TEI_HARDENING),
               // The HTTP server starts after the model is loaded (the init container copied it).
               startupProbe: { ...health, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 36 },
               readinessProbe: { ...health, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },

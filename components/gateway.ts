@@ -24,6 +24,9 @@ import { release } from "./helm";
 import { recommendedLabels } from "./labels";
 import { NAMESPACES } from "./namespaces";
 import { generatedRef, Secrets, type ExternalSecretSpec } from "./secrets";
+import { flow, PORTS, tcp, type Flow, type Peers, type PodPeer } from "./flows";
+import { PROMETHEUS, WORKLOAD } from "./network-security";
+import { containerSecurityContext, podSecurityContext, type Hardening } from "./pod-security";
 
 export const GATEWAY_NS = NAMESPACES.gateway.name;
 export const GATEWAY_RELEASE = "litellm";
@@ -116,6 +119,18 @@ export interface GatewayValuesInputs {
   readonly redisHost: pulumi.Input<string>;
 }
 
+/**
+ * LiteLLM's non-root image (docker/Dockerfile.non_root) runs as `nobody` (65534), a user name,
+ * so the id is set for kubelet's runAsNonRoot check. It keeps Prisma's binaries and npm's cache
+ * under /app/.cache (HOME=/app, XDG_CACHE_HOME), which the chart does not mount as a volume.
+ */
+export const LITELLM_HARDENING: Hardening = {
+  runAsUser: 65534,
+  runAsGroup: 65534,
+  fsGroup: 65534,
+  writableRootFilesystem: { why: "the non-root image writes Prisma's and npm's caches under /app/.cache" },
+};
+
 export function litellmValues(i: GatewayValuesInputs): Record<string, unknown> {
   const r = i.config.replicas;
   return {
@@ -125,6 +140,12 @@ export function litellmValues(i: GatewayValuesInputs): Record<string, unknown> {
     pdb: { enabled: true, maxUnavailable: 1 },
     serviceMonitor: { enabled: true, interval: "15s" },
     serviceAccount: { create: true, name: GATEWAY_SA },
+    // Pod Security "restricted" (the gateway namespace enforces it): the chart's contexts default
+    // to {} (helm/litellm-helm values.yaml podSecurityContext/securityContext). The proxy reads
+    // both; the migration Job reads only securityContext (templates/migrations-job.yaml), so the
+    // container context carries the user and seccomp too.
+    podSecurityContext: podSecurityContext(LITELLM_HARDENING),
+    securityContext: containerSecurityContext(LITELLM_HARDENING),
     podLabels: { "app.kubernetes.io/component": "gateway", "app.kubernetes.io/part-of": "llm-platform" },
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: { "app.kubernetes.io/name": GATEWAY_RELEASE } } }],
     resources: { requests: { cpu: "500m", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
@@ -148,7 +169,11 @@ export function litellmValues(i: GatewayValuesInputs): Record<string, unknown> {
     },
     redis: { enabled: false },
     // Schema migrations run as a Helm pre-install/pre-upgrade hook (this is not Argo CD).
-    migrationJob: { enabled: true, hooks: { argocd: { enabled: false }, helm: { enabled: true } } },
+    // The Job's pod stays out of the mesh: it only reaches RDS (outside the mesh), and with no
+    // pod security context of its own (templates/migrations-job.yaml) the injected containers
+    // would carry no seccomp profile, which restricted refuses. migrationJob.annotations go on
+    // the Job's pod template.
+    migrationJob: { enabled: true, annotations: { "sidecar.istio.io/inject": "false" }, hooks: { argocd: { enabled: false }, helm: { enabled: true } } },
     proxyConfigMap: { create: true },
     proxy_config: i.proxyConfig,
   };
@@ -319,4 +344,27 @@ export class Gateway extends pulumi.ComponentResource {
     this.serviceUrl = `http://${GATEWAY_RELEASE}.${GATEWAY_NS}.svc:${GATEWAY_PORT}`;
     this.registerOutputs({ hostname: this.hostname, serviceUrl: this.serviceUrl });
   }
+}
+
+/** The gateway's pods (proxy and migration Job carry the chart's podLabels). */
+export const GATEWAY_PODS: PodPeer = { namespace: GATEWAY_NS, pods: WORKLOAD.gateway };
+
+/**
+ * The gateway's flows, from what it routes to: the ALB (in the public subnets, IP targets) to
+ * LiteLLM; LiteLLM to each model server, TEI and the safety service; LiteLLM and its migration
+ * Job to RDS and ElastiCache; Prometheus to its /metrics on the proxy port.
+ */
+export function gatewayFlows(cfg: PlatformConfig, p: Peers, routes: { models: boolean; embeddings: boolean; rerank: boolean; safety: boolean }): Flow[] {
+  const serving = (ns: string, component: string): PodPeer => ({ namespace: ns, pods: { "app.kubernetes.io/component": component } });
+  return [
+    flow("alb-to-gateway", p.loadBalancers, GATEWAY_PODS, tcp(GATEWAY_PORT), "the ALB reaches LiteLLM pods directly (IP targets) from the public subnets"),
+    ...(routes.models ? [flow("gateway-to-model-servers", GATEWAY_PODS, serving(NAMESPACES.inference.name, "model-server"), tcp(PORTS.vllm), "the gateway routes completions")] : []),
+    ...(routes.embeddings ? [flow("gateway-to-tei-embed", GATEWAY_PODS, serving(NAMESPACES.embeddings.name, "embeddings"), tcp(PORTS.tei), "the gateway routes embeddings")] : []),
+    ...(routes.rerank ? [flow("gateway-to-tei-rerank", GATEWAY_PODS, serving(NAMESPACES.embeddings.name, "reranker"), tcp(PORTS.tei), "the gateway routes rerank")] : []),
+    ...(routes.safety ? [flow("gateway-to-safety", GATEWAY_PODS, serving(NAMESPACES.safety.name, "safety"), tcp(PORTS.safety), "guardrail calls before and after each completion")] : []),
+    flow("gateway-to-datastores", GATEWAY_PODS, p.datastores, tcp(POSTGRES_PORT, REDIS_PORT), "LiteLLM (and its migration Job) reach RDS and ElastiCache in the private subnets"),
+    // The chart's ServiceMonitor scrapes /metrics on the proxy port, which gatewayPeerAuthentication
+    // leaves PERMISSIVE (the ALB cannot speak mTLS), so Prometheus scrapes it in plaintext there.
+    flow("prometheus-scrapes-gateway", PROMETHEUS, GATEWAY_PODS, tcp(GATEWAY_PORT), "Prometheus scrapes LiteLLM (serviceMonitor.enabled)"),
+  ];
 }

@@ -323,7 +323,7 @@ export class Karpenter extends pulumi.ComponentResource {
     const account = aws.getCallerIdentityOutput({}, child);
     const partition = aws.getPartitionOutput({}, child);
     this.controllerRole = new aws.iam.Role(`${name}-controller`, { assumeRolePolicy: JSON.stringify(podIdentityTrustPolicy()), description: `Karpenter controller of ${clusterName}` }, child);
-    new aws.iam.RolePolicy(
+    const controllerRolePolicy = new aws.iam.RolePolicy(
       `${name}-controller`,
       {
         role: this.controllerRole.id,
@@ -336,7 +336,8 @@ export class Karpenter extends pulumi.ComponentResource {
     const podIdentity = new aws.eks.PodIdentityAssociation(
       `${name}-controller`,
       { clusterName, namespace: KARPENTER_NAMESPACE, serviceAccount: KARPENTER_SERVICE_ACCOUNT, roleArn: this.controllerRole.arn },
-      child,
+      // The controller (which waits for this association) must start with its permissions.
+      { ...child, dependsOn: [controllerRolePolicy] },
     );
 
     // Karpenter discovers the node security group by tag.

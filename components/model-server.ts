@@ -29,6 +29,7 @@ import { GPU_TAINT, POOL_LABEL } from "./node-groups";
 import { metricsServicePorts, scaledObject, serviceMonitor } from "./workload-objects";
 import { PORTS, WORKLOAD } from "./network-security";
 import { s3FetchContainer } from "./weights";
+import { containerSecurityContext, podSecurityContext, type Hardening } from "./pod-security";
 
 export const MODEL_SERVER_SA = "model-server";
 export const API_KEY_SECRET = "vllm-api-key";
@@ -179,6 +180,16 @@ export function tiktokenFromS3(s: Pick<ModelServerSpec, "cfg" | "model" | "tikto
   return s.cfg.weights.source === "s3" && (s.model.tiktokenEncodings?.length ?? 0) > 0 && s.tiktokenUri !== undefined;
 }
 
+/**
+ * vLLM's hardening: everything "restricted" asks except non-root (the image defines no other
+ * user and keeps its torch.compile, Triton and FlashInfer caches under /root/.cache), which the
+ * inference namespace's baseline level admits.
+ */
+export const VLLM_HARDENING: Hardening = {
+  root: { why: "vllm/vllm-openai runs as root; the inference namespace is baseline" },
+  writableRootFilesystem: { why: "vLLM writes its compile and kernel caches under /root/.cache" },
+};
+
 export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.DeploymentArgs {
   const name = deploymentName(s.key);
   const health = { httpGet: { path: "/health", port: PORTS.vllm } };
@@ -227,7 +238,7 @@ export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.Deploymen
             { maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selectorLabels(s.key) } },
             { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selectorLabels(s.key) } },
           ],
-          securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+          securityContext: podSecurityContext(VLLM_HARDENING),
           ...(tiktoken
             ? { initContainers: [s3FetchContainer({ name: "tiktoken", source: s.tiktokenUri!, target: TIKTOKEN_MOUNT, volume: "tiktoken", mountPath: TIKTOKEN_MOUNT, region: s.region })] }
             : {}),
@@ -240,7 +251,7 @@ export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.Deploymen
               ports: [{ name: "http", containerPort: PORTS.vllm, protocol: "TCP" }],
               env,
               resources,
-              securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+              securityContext: containerSecurityContext(VLLM_HARDENING),
               startupProbe: { ...health, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: Math.ceil(startupBudgetSeconds(s) / 10) },
               readinessProbe: { ...health, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
               livenessProbe: { ...health, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },

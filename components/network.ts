@@ -25,6 +25,10 @@ export interface SubnetPlan {
   readonly az: string;
   readonly publicCidr: string;
   readonly privateCidr: string;
+  /** A /28 that holds only the EKS control plane's network interfaces (EKS needs >= 6 free IPs per subnet, 2+ AZs). */
+  readonly controlPlaneCidr: string;
+  /** A /28 that holds only the interface VPC endpoints (S3, STS). */
+  readonly endpointCidr: string;
 }
 
 function ipToInt(ip: string): number {
@@ -38,7 +42,10 @@ function intToIp(n: number): string {
 /**
  * Splits the VPC CIDR: each AZ gets a private subnet of a quarter of the VPC (pods take VPC IPs
  * with the VPC CNI, so private subnets are large), and the last quarter is cut into /+6 public
- * subnets (NAT gateways and load balancers only). Works for 2 or 3 AZs.
+ * subnets (NAT gateways and load balancers only). After the public subnets come two /28s per
+ * AZ where no pod ever runs: one for the EKS control plane's ENIs and one for the interface VPC
+ * endpoints. NetworkPolicies name these small ranges (API server, webhooks, AWS APIs) instead of
+ * the VPC range, which under the VPC CNI also holds every pod. Works for 1 to 3 AZs.
  */
 export function planSubnets(vpcCidr: string, azs: readonly string[]): SubnetPlan[] {
   const [base, prefixStr] = vpcCidr.split("/") as [string, string];
@@ -49,19 +56,47 @@ export function planSubnets(vpcCidr: string, azs: readonly string[]): SubnetPlan
   const privateSize = size / 4;
   const publicSize = size / 64;
   const publicStart = start + 3 * privateSize;
+  const smallStart = publicStart + 3 * publicSize;
   return azs.map((az, i) => ({
     az,
     privateCidr: `${intToIp(start + i * privateSize)}/${prefix + 2}`,
     publicCidr: `${intToIp(publicStart + i * publicSize)}/${prefix + 6}`,
+    controlPlaneCidr: `${intToIp(smallStart + i * 16)}/28`,
+    endpointCidr: `${intToIp(smallStart + 64 + i * 16)}/28`,
   }));
 }
 
-/** Tags that let the load balancer controller and Karpenter find the subnets. */
-export function subnetTags(kind: "public" | "private", clusterName: string, az: string): Record<string, string> {
-  const common = { Name: `${clusterName}-${kind}-${az}`, [`kubernetes.io/cluster/${clusterName}`]: "shared", "llm-platform/tier": kind };
-  return kind === "public"
-    ? { ...common, "kubernetes.io/role/elb": "1" }
-    : { ...common, "kubernetes.io/role/internal-elb": "1", "karpenter.sh/discovery": clusterName };
+/** The plan's CIDRs by kind. */
+export function subnetSpans(plan: readonly SubnetPlan[]): { private: string[]; public: string[]; controlPlane: string[]; endpoints: string[] } {
+  return {
+    private: plan.map((p) => p.privateCidr),
+    public: plan.map((p) => p.publicCidr),
+    controlPlane: plan.map((p) => p.controlPlaneCidr),
+    endpoints: plan.map((p) => p.endpointCidr),
+  };
+}
+
+/** Interface endpoints with private DNS: the only AWS APIs serving pods reach, by name, inside the VPC. */
+export const INTERFACE_ENDPOINTS = ["s3", "sts"] as const;
+
+/**
+ * Tags that let the load balancer controller and Karpenter find the subnets. Load balancers,
+ * internal ones included, go to the public subnets, where no pod runs, so the gateway admits
+ * load-balancer traffic from those CIDRs only (an internal ALB in a public subnet still gets
+ * private IPs only; aws-load-balancer-controller docs, "Subnet auto-discovery": role/elb for
+ * internet-facing, role/internal-elb for internal). Karpenter launches nodes in private subnets.
+ */
+export function subnetTags(kind: "public" | "private" | "control-plane" | "endpoints", clusterName: string, az: string): Record<string, string> {
+  const common = { Name: `${clusterName}-${kind}-${az}`, "llm-platform/tier": kind };
+  const cluster = { [`kubernetes.io/cluster/${clusterName}`]: "shared" };
+  switch (kind) {
+    case "public":
+      return { ...common, ...cluster, "kubernetes.io/role/elb": "1", "kubernetes.io/role/internal-elb": "1" };
+    case "private":
+      return { ...common, ...cluster, "karpenter.sh/discovery": clusterName };
+    default:
+      return common;
+  }
 }
 
 /** Which NAT gateway (index into the NAT list) each AZ's private route table uses. */
@@ -75,6 +110,8 @@ export class Network extends pulumi.ComponentResource {
   public readonly publicSubnetIds: pulumi.Output<string>[];
   public readonly privateSubnetIds: pulumi.Output<string>[];
   public readonly privateRouteTableIds: pulumi.Output<string>[];
+  /** The /28s the EKS control plane's ENIs live in (the cluster's subnetIds). */
+  public readonly controlPlaneSubnetIds: pulumi.Output<string>[];
   public readonly natGatewayCount: number;
   public readonly s3EndpointId: pulumi.Output<string>;
 
@@ -200,7 +237,50 @@ export class Network extends pulumi.ComponentResource {
       );
     }
 
+    // Control-plane and endpoint subnets: private routing, nothing else runs there.
+    const small = (kind: "control-plane" | "endpoints", cidr: (p: SubnetPlan) => string) =>
+      plan.map((p, i) => {
+        const subnet = new aws.ec2.Subnet(`${name}-${kind}-${p.az}`, { vpcId: vpc.id, cidrBlock: cidr(p), availabilityZone: p.az, tags: subnetTags(kind, clusterName, p.az) }, child);
+        new aws.ec2.RouteTableAssociation(`${name}-${kind}-rta-${p.az}`, { subnetId: subnet.id, routeTableId: privateRts[i]!.id }, child);
+        return subnet;
+      });
+    const controlPlaneSubnets = small("control-plane", (p) => p.controlPlaneCidr);
+    const endpointSubnets = small("endpoints", (p) => p.endpointCidr);
+
+    // Interface endpoints for S3 and STS with private DNS, so pods reach them at addresses in the
+    // endpoint subnets and their NetworkPolicies can name exactly those. For S3 next to the gateway
+    // endpoint, privateDnsOnlyForInboundResolverEndpoint must be false for in-VPC clients to resolve
+    // to the interface endpoint (AWS PrivateLink for Amazon S3, "Private DNS").
+    const endpointSg = new aws.ec2.SecurityGroup(
+      `${name}-endpoints`,
+      {
+        vpcId: vpc.id,
+        description: "Interface VPC endpoints: HTTPS from inside the VPC",
+        ingress: [{ protocol: "tcp", fromPort: 443, toPort: 443, cidrBlocks: [config.vpcCidr], description: "HTTPS from the VPC" }],
+        tags: { Name: `${clusterName}-endpoints` },
+      },
+      child,
+    );
+    for (const svc of INTERFACE_ENDPOINTS) {
+      new aws.ec2.VpcEndpoint(
+        `${name}-${svc}-interface`,
+        {
+          vpcId: vpc.id,
+          serviceName: `com.amazonaws.${args.region}.${svc}`,
+          vpcEndpointType: "Interface",
+          privateDnsEnabled: true,
+          ...(svc === "s3" ? { dnsOptions: { privateDnsOnlyForInboundResolverEndpoint: false } } : {}),
+          subnetIds: endpointSubnets.map((s) => s.id),
+          securityGroupIds: [endpointSg.id],
+          tags: { Name: `${clusterName}-${svc}` },
+        },
+        // The S3 interface endpoint's private DNS needs the gateway endpoint to exist first.
+        { ...child, dependsOn: [s3Endpoint] },
+      );
+    }
+
     this.publicSubnetIds = publicSubnets.map((s) => s.id);
+    this.controlPlaneSubnetIds = controlPlaneSubnets.map((s) => s.id);
     this.privateSubnetIds = privateSubnets.map((s) => s.id);
     this.privateRouteTableIds = privateRts.map((rt) => rt.id);
     this.s3EndpointId = s3Endpoint.id;

@@ -13,6 +13,8 @@ import { CHARTS } from "../infra/catalog/versions";
 import { release } from "./helm";
 import { NAMESPACES } from "./namespaces";
 import { GPU_PRESENT_LABEL, GPU_TAINT } from "./node-groups";
+import { flow, tcp, type Flow } from "./flows";
+import { PROMETHEUS } from "./network-security";
 
 export const NVIDIA_NAMESPACE = NAMESPACES.nvidia.name;
 
@@ -81,4 +83,9 @@ export class NvidiaRuntime extends pulumi.ComponentResource {
     }
     this.registerOutputs({});
   }
+}
+
+/** The GPU runtime's flows: only the DCGM exporter is reached, by Prometheus on 9400 (dcgm-exporter 4.8.2 values). */
+export function nvidiaFlows(): Flow[] {
+  return [flow("prometheus-scrapes-dcgm-exporter", PROMETHEUS, { namespace: NVIDIA_NAMESPACE, pods: { "app.kubernetes.io/name": "dcgm-exporter" } }, tcp(9400), "GPU metrics")];
 }

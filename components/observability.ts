@@ -23,6 +23,8 @@ import { release } from "./helm";
 import { recommendedLabels } from "./labels";
 import { NAMESPACES } from "./namespaces";
 import { generatedRef, parseVaultRef, Secrets, type ExternalSecretSpec } from "./secrets";
+import { flow, tcp, type Flow, type Peers, type PodPeer } from "./flows";
+import { PROMETHEUS } from "./network-security";
 
 export const MONITORING_NS = NAMESPACES.monitoring.name;
 export const GRAFANA_ADMIN_SECRET = "grafana-admin";
@@ -199,4 +201,36 @@ export class Observability extends pulumi.ComponentResource {
 
     this.registerOutputs({ prometheusUrl: this.prometheusUrl, grafanaService: `kube-prometheus-stack-grafana.${MONITORING_NS}.svc` });
   }
+}
+
+/**
+ * Monitoring's flows (kube-prometheus-stack 88.5.3: Prometheus 9090 and its config reloader
+ * 8080, Alertmanager 9093 and cluster gossip 9094, Grafana 3000, kube-state-metrics 8080, the
+ * operator's TLS port 10250, which also serves its admission webhook; node-exporter 9100 on the
+ * host network; kubelet 10250 on every node; CoreDNS 9153; Karpenter's metrics 8080). kube-proxy
+ * is not scraped (kubeProxy.enabled is false above).
+ */
+export function observabilityFlows(cfg: Pick<PlatformConfig, "observability">, p: Peers): Flow[] {
+  const n = MONITORING_NS;
+  const pod = (name: string): PodPeer => ({ namespace: n, pods: { "app.kubernetes.io/name": name } });
+  const alertmanager = pod("alertmanager");
+  const grafana = pod("grafana");
+  const operator: PodPeer = { namespace: n, pods: { app: "kube-prometheus-stack-operator" } };
+  const o = cfg.observability;
+  return [
+    flow("monitoring-to-apiserver", { namespace: n }, p.apiServer, tcp(443), "Prometheus service discovery, the operator, kube-state-metrics and Grafana's sidecars watch the Kubernetes API"),
+    flow("apiserver-to-prometheus-operator", p.controlPlane, operator, tcp(10250), "the API server calls the operator's PrometheusRule validation webhook"),
+    flow("grafana-to-prometheus", grafana, PROMETHEUS, tcp(9090), "Grafana's Prometheus datasource"),
+    flow("grafana-to-alertmanager", grafana, alertmanager, tcp(9093), "Grafana's Alertmanager datasource"),
+    flow("prometheus-to-alertmanager", PROMETHEUS, alertmanager, tcp(9093, 8080), "Prometheus sends alerts to, and scrapes, Alertmanager and its config reloader"),
+    ...(o.alertmanager.replicas > 1 ? [flow("alertmanager-gossip", alertmanager, alertmanager, [...tcp(9094), { port: 9094, protocol: "UDP" as const }], "Alertmanager replicas gossip to deduplicate notifications")] : []),
+    ...(o.alertmanager.receiver.type === "none" ? [] : [flow("alertmanager-to-receivers", alertmanager, p.internet, tcp(443), "Alertmanager notifies Slack or PagerDuty")]),
+    flow("prometheus-scrapes-prometheus", PROMETHEUS, PROMETHEUS, tcp(9090, 8080), "Prometheus scrapes itself and its config reloader"),
+    flow("prometheus-scrapes-grafana", PROMETHEUS, grafana, tcp(3000), "Prometheus scrapes Grafana"),
+    flow("prometheus-scrapes-kube-state-metrics", PROMETHEUS, pod("kube-state-metrics"), tcp(8080), "Prometheus scrapes kube-state-metrics"),
+    flow("prometheus-scrapes-operator", PROMETHEUS, operator, tcp(10250), "Prometheus scrapes the operator"),
+    flow("prometheus-scrapes-nodes", PROMETHEUS, p.nodes, tcp(10250, 9100), "kubelet and cAdvisor, and node-exporter (host network), on every node"),
+    flow("prometheus-scrapes-coredns", PROMETHEUS, { namespace: "kube-system", pods: { "k8s-app": "kube-dns" } }, tcp(9153), "Prometheus scrapes CoreDNS"),
+    flow("prometheus-scrapes-karpenter", PROMETHEUS, { namespace: "kube-system", pods: { "app.kubernetes.io/name": "karpenter" } }, tcp(8080), "Prometheus scrapes Karpenter"),
+  ];
 }

@@ -24,6 +24,10 @@ import { recommendedLabels } from "./labels";
 import { PORTS } from "./network-security";
 import { POOL_LABEL } from "./node-groups";
 import { metricsServicePorts, serviceMonitor } from "./workload-objects";
+import { flow, tcp, type Flow, type Peers } from "./flows";
+import { NAMESPACES } from "./namespaces";
+import { scrapeFlow } from "./network-security";
+import { containerSecurityContext, podSecurityContext } from "./pod-security";
 
 export const SAFETY_NAME = "safety";
 export const AZURE_KEY_SECRET = "azure-content-safety";
@@ -117,7 +121,8 @@ export function safetyDeployment(cfg: SafetyConfig, namespace: string, image: pu
           terminationGracePeriodSeconds: 30,
           affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: "In", values: ["cpu", "system"] }] }] } } },
           topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }],
-          securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+          // The distroless image's nonroot user (services/safety/Dockerfile).
+          securityContext: podSecurityContext({ runAsUser: 65532, runAsGroup: 65532 }),
           containers: [
             {
               name: SAFETY_NAME,
@@ -129,7 +134,7 @@ export function safetyDeployment(cfg: SafetyConfig, namespace: string, image: pu
                 ...(cfg.azure.enabled ? [{ name: "AZURE_CONTENT_SAFETY_KEY", valueFrom: { secretKeyRef: { name: AZURE_KEY_SECRET, key: "key" } } }] : []),
               ],
               resources: { requests: { cpu: "500m", memory: "256Mi" }, limits: { cpu: "1", memory: "512Mi" } },
-              securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+              securityContext: containerSecurityContext(),
               startupProbe: { httpGet: { path: "/health", port: PORTS.safety }, periodSeconds: 2, failureThreshold: 30 },
               readinessProbe: { httpGet: { path: "/ready", port: PORTS.safety }, periodSeconds: 5, timeoutSeconds: 2, failureThreshold: 2 },
               livenessProbe: { httpGet: { path: "/health", port: PORTS.safety }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 },
@@ -249,4 +254,13 @@ export class SafetyService extends pulumi.ComponentResource {
     this.url = `http://${SAFETY_NAME}.${args.namespace}.svc:${PORTS.safety}`;
     this.registerOutputs({ image: this.image, url: this.url });
   }
+}
+
+/** The safety service's flows: Azure AI Content Safety when enabled, and its metrics. (The gateway declares its calls.) */
+export function safetyFlows(cfg: PlatformConfig, p: Peers): Flow[] {
+  const self = { namespace: NAMESPACES.safety.name, pods: { "app.kubernetes.io/component": "safety" } };
+  return [
+    ...(cfg.safety.azure.enabled ? [flow("safety-to-azure", self, p.internet, tcp(443), "Azure AI Content Safety (HTTPS)")] : []),
+    scrapeFlow("safety", self, [PORTS.safety], cfg.networkSecurity.istio.enabled),
+  ];
 }

@@ -30,6 +30,7 @@ import type { PlatformConfig } from "../infra/config";
 import { release } from "./helm";
 import { recommendedLabels } from "./labels";
 import { NAMESPACES } from "./namespaces";
+import { flow, tcp, type Flow, type Peers } from "./flows";
 
 export const SECRET_STORE = "vault";
 export const ESO_SERVICE_ACCOUNT = "external-secrets";
@@ -349,4 +350,19 @@ export class Secrets extends pulumi.ComponentResource {
       dependsOn: [store, ...((opts.dependsOn as pulumi.Resource[] | undefined) ?? [])],
     });
   }
+}
+
+/**
+ * The secrets layer's flows: ESO reads Vault, and the API server calls ESO's webhook
+ * (external-secrets 2.9.0 values webhook.port 10250). Every pod of the namespace watches the API.
+ */
+export function secretsFlows(p: Peers): Flow[] {
+  const n = NAMESPACES.secrets.name;
+  const controller = { namespace: n, pods: { "app.kubernetes.io/name": "external-secrets" } };
+  return [
+    flow("external-secrets-to-apiserver", { namespace: n }, p.apiServer, tcp(443), "the controller, webhook and cert controller watch the Kubernetes API"),
+    flow("apiserver-to-external-secrets-webhook", p.controlPlane, { namespace: n, pods: { "app.kubernetes.io/name": "external-secrets-webhook" } }, tcp(10250), "the API server calls ESO's validating webhook"),
+    flow("external-secrets-to-vault", controller, p.vault, tcp(p.vaultPort), "External Secrets reads Vault (and logs in with its service-account JWT)"),
+    flow("prometheus-scrapes-external-secrets", { namespace: NAMESPACES.monitoring.name, pods: { "app.kubernetes.io/name": "prometheus" } }, { namespace: n }, tcp(8080), "Prometheus scrapes the controller, webhook and cert controller (serviceMonitor.enabled covers all three; metrics.listen.port 8080)"),
+  ];
 }

@@ -5,20 +5,22 @@
  *
  * vLLM and TEI read everything they load from the weights bucket (weights, encoder models, the
  * tiktoken encodings), so at run time they reach only the AWS APIs; the weights sync Jobs are the
- * only pods that reach the internet.
+ * only pods that reach the internet (servingFlows).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { coldStartSeconds, MODELS, type LlmModelKey } from "../infra/catalog/models";
 import type { ModelConfig, PlatformConfig } from "../infra/config";
-import { Embeddings, encoderModel, TEI_SA, type EncoderRole, type EncoderSpec } from "./embeddings";
+import { Embeddings, encoderModel, TEI_SA, teiLabels, type EncoderRole, type EncoderSpec } from "./embeddings";
+import { awsAccessFlows, flow, tcp, type Flow, type Peers, type PodPeer } from "./flows";
 import { recommendedLabels } from "./labels";
-import { API_KEY_SECRET, HF_TOKEN_SECRET, MODEL_SERVER_SA, ModelServer, SERVING_PRIORITY_CLASS, type ModelServerSpec } from "./model-server";
+import { API_KEY_SECRET, HF_TOKEN_SECRET, MODEL_SERVER_SA, modelLabels, ModelServer, SERVING_PRIORITY_CLASS, type ModelServerSpec } from "./model-server";
 import { NAMESPACES, type NamespaceKey } from "./namespaces";
 import { AZURE_KEY_SECRET, SafetyService } from "./safety";
 import { generatedRef, parseVaultRef, Secrets } from "./secrets";
 import { MILVUS_ROOT_SECRET, VectorDb } from "./vector-db";
-import { syncedEncoder, syncedLlm, tiktokenUri, weightsUri, WeightsStore } from "./weights";
+import { WORKLOAD } from "./network-security";
+import { SYNC_POD_LABELS, syncedEncoder, syncedLlm, tiktokenUri, weightsUri, WeightsStore } from "./weights";
 
 export interface ServingArgs {
   readonly config: PlatformConfig;
@@ -212,4 +214,42 @@ export class Serving extends pulumi.ComponentResource {
 /** The encoder roles a stack serves. */
 export function enabledEncoderRoles(c: Pick<PlatformConfig, "embeddings">): EncoderRole[] {
   return (["embed", "rerank"] as const).filter((role) => c.embeddings[role].enabled);
+}
+
+/**
+ * The network flows serving's own pods need, derived from config (the NetworkPolicies are built
+ * from them in components/network-security.ts):
+ * - vLLM and TEI pods (and their init containers, same pods) reach only AWS: credentials from the
+ *   node's Pod Identity agent, S3 through the interface endpoints (the weights, the encoder models,
+ *   the tiktoken encodings). They need no internet host at run time.
+ * - A model with `weights.source: huggingface` downloads at start: only its pods get internet egress.
+ * - The weights sync Jobs (pods labelled SYNC_POD_LABELS, in the inference namespace) download from
+ *   the Hugging Face Hub (huggingface.co and its CDNs, whose addresses are not fixed) and the
+ *   tiktoken encodings (openaipublic.blob.core.windows.net), then write to S3: they are the only
+ *   pods with internet egress, on 443 only.
+ * Flows into serving pods (the gateway's routes, Prometheus scrapes, retrieval callers) and DNS
+ * are declared by the components that own those callers and monitors.
+ */
+export function servingFlows(c: Pick<PlatformConfig, "models" | "embeddings">, p: Peers): Flow[] {
+  const inference = NAMESPACES.inference.name;
+  const out: Flow[] = [];
+  const models = Object.entries(c.models) as [LlmModelKey, ModelConfig][];
+  const modelServers: PodPeer = { namespace: inference, pods: WORKLOAD.modelServer };
+  if (models.length) out.push(...awsAccessFlows("model-servers", modelServers, p, "vLLM streams its weights and reads the tiktoken encodings from the weights bucket"));
+  for (const [key, m] of models)
+    if (m.weights.source === "huggingface")
+      out.push(flow(`model-${key}-to-hugging-face`, { namespace: inference, pods: { ...WORKLOAD.modelServer, "llm-platform.io/model": modelLabels(key)["llm-platform.io/model"]! } }, p.internet, tcp(443), `${key} has weights.source huggingface: it downloads its weights (and encodings) at start`));
+  const roles = enabledEncoderRoles(c);
+  for (const role of roles) {
+    const l = teiLabels(role);
+    out.push(...awsAccessFlows(`tei-${role}`, { namespace: NAMESPACES.embeddings.name, pods: { "app.kubernetes.io/component": l["app.kubernetes.io/component"]! } }, p, "TEI's init container copies the model from the weights bucket"));
+  }
+  if (models.some(([, m]) => m.weights.source === "s3") || roles.length) {
+    const sync: PodPeer = { namespace: inference, pods: { ...SYNC_POD_LABELS } };
+    out.push(
+      flow("weights-sync-to-internet", sync, p.internet, tcp(443), "the weights sync Jobs download from the Hugging Face Hub and the tiktoken encodings from openaipublic.blob.core.windows.net"),
+      ...awsAccessFlows("weights-sync", sync, p, "the weights sync Jobs write to the weights bucket"),
+    );
+  }
+  return out;
 }

@@ -11,6 +11,8 @@ import type { PlatformConfig } from "../infra/config";
 import { release } from "./helm";
 import { recommendedLabels } from "./labels";
 import { NAMESPACES } from "./namespaces";
+import { flow, tcp, type Flow, type PodPeer } from "./flows";
+import { PROMETHEUS, WORKLOAD } from "./network-security";
 
 export const TRACING_NS = NAMESPACES.tracing.name;
 export const COLLECTOR_NAME = "otel-collector";
@@ -126,4 +128,25 @@ export class Tracing extends pulumi.ComponentResource {
     );
     this.registerOutputs({ otlpEndpoint: this.otlpEndpoint, jaegerUrl: this.jaegerUrl });
   }
+}
+
+export const COLLECTOR: PodPeer = { namespace: TRACING_NS, pods: WORKLOAD.collector };
+const JAEGER: PodPeer = { namespace: TRACING_NS, pods: WORKLOAD.jaeger };
+
+/** A workload that sends OTLP traces to the collector (gRPC 4317; HTTP 4318 for SDKs that use it). */
+export function otlpFlow(name: string, from: PodPeer): Flow {
+  return flow(`${name}-to-otel-collector`, from, COLLECTOR, tcp(4317, 4318), "OTLP traces to the collector");
+}
+
+/**
+ * Tracing's own flows: the collector exports to Jaeger over OTLP gRPC, Grafana's Jaeger
+ * datasource queries Jaeger (16686), Prometheus scrapes the collector's own metrics (8888,
+ * ports.metrics.enabled above).
+ */
+export function tracingFlows(): Flow[] {
+  return [
+    flow("otel-collector-to-jaeger", COLLECTOR, JAEGER, tcp(4317), "the collector exports traces to Jaeger"),
+    flow("grafana-to-jaeger", { namespace: NAMESPACES.monitoring.name, pods: WORKLOAD.grafana }, JAEGER, tcp(16686), "Grafana's Jaeger datasource"),
+    flow("prometheus-scrapes-otel-collector", PROMETHEUS, COLLECTOR, tcp(8888), "Prometheus scrapes the collector (serviceMonitor.enabled)"),
+  ];
 }

@@ -31,6 +31,9 @@ import { policyDocument } from "./iam";
 import { recommendedLabels } from "./labels";
 import { irsaTrustPolicy } from "./workload-identity";
 import { metricsAnnotations, metricsServicePorts, serviceMonitor } from "./workload-objects";
+import { flow, tcp, type Flow, type Peers, type PodPeer } from "./flows";
+import { NAMESPACES } from "./namespaces";
+import { scrapeFlow } from "./network-security";
 
 export const MILVUS_SA = "milvus";
 export const MILVUS_ROOT_SECRET = "milvus-root";
@@ -197,7 +200,7 @@ export class VectorDb extends pulumi.ComponentResource {
       },
       child,
     );
-    new aws.iam.RolePolicy(`${name}-s3`, { role: role.id, policy: bucket.arn.apply(milvusBucketPolicy) }, child);
+    const s3Policy = new aws.iam.RolePolicy(`${name}-s3`, { role: role.id, policy: bucket.arn.apply(milvusBucketPolicy) }, child);
 
     release(
       `${name}-milvus`,
@@ -208,7 +211,8 @@ export class VectorDb extends pulumi.ComponentResource {
         timeout: 1200,
         values: milvusValues({ cfg: c.vectorDb, environment: c.environment, region: c.region, bucketName: bucket.name, roleArn: role.arn }),
       },
-      { parent: this, provider: args.k8sProvider, dependsOn: [role, ...args.dependsOn], retainOnDelete: c.protection.retainOnDelete },
+      // Milvus starts with its S3 permissions in place (the role alone gets AccessDenied).
+      { parent: this, provider: args.k8sProvider, dependsOn: [role, s3Policy, ...args.dependsOn], retainOnDelete: c.protection.retainOnDelete },
     );
     const k8sOpts = { parent: this, provider: args.k8sProvider, dependsOn: args.dependsOn };
     const istio = c.networkSecurity.istio.enabled;
@@ -220,4 +224,26 @@ export class VectorDb extends pulumi.ComponentResource {
     this.endpoint = `${MILVUS_RELEASE}.${args.namespace}.svc:19530`;
     this.registerOutputs({ endpoint: this.endpoint, bucketName: this.bucketName });
   }
+}
+
+/**
+ * Milvus's gRPC ports between its components (milvus configs/milvus.yaml and milvus-helm 5.0.19
+ * values: proxy 19530 and internal 19529, mixCoord/rootCoord 53100, queryCoord 19531, dataCoord
+ * 13333, queryNode 21123, dataNode 21124, indexNode 21121, streamingNode 22222), and etcd's
+ * client and peer ports (bitnami etcd containerPorts 2379/2380).
+ */
+export const MILVUS_INTERNAL_PORTS = [19529, 19530, 53100, 19531, 13333, 21123, 21124, 21121, 22222] as const;
+
+/** Milvus's flows: its components among themselves and to etcd, S3 and STS through IRSA, its metrics. */
+export function vectorDbFlows(cfg: PlatformConfig, p: Peers): Flow[] {
+  const n = NAMESPACES.vectordb.name;
+  const milvus: PodPeer = { namespace: n, pods: milvusPodSelector() };
+  const etcd: PodPeer = { namespace: n, pods: { "app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": MILVUS_RELEASE } };
+  return [
+    flow("milvus-internal", milvus, milvus, tcp(...MILVUS_INTERNAL_PORTS), "Milvus components call each other over gRPC"),
+    flow("milvus-to-etcd", milvus, etcd, tcp(2379), "Milvus keeps its metadata in etcd"),
+    ...(cfg.vectorDb.etcdReplicas > 1 ? [flow("etcd-peers", etcd, etcd, tcp(2379, 2380), "etcd members replicate")] : []),
+    flow("milvus-to-aws-apis", milvus, p.awsApis, tcp(443), "object storage on S3, credentials from STS (IRSA)"),
+    scrapeFlow("milvus", milvus, [MILVUS_METRICS_PORT], cfg.networkSecurity.istio.enabled),
+  ];
 }

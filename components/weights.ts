@@ -25,6 +25,7 @@ import { recommendedLabels } from "./labels";
 import { HF_TOKEN_SECRET } from "./model-server";
 import { POOL_LABEL, SYSTEM_POOL } from "./node-groups";
 import { podIdentityRole } from "./workload-identity";
+import { containerSecurityContext, podSecurityContext, type Hardening } from "./pod-security";
 
 export const SYNC_SA = "weights-sync";
 export const SYNC_COMPONENT = "weights-sync";
@@ -164,11 +165,16 @@ export interface SyncJobSpec {
   readonly region: string;
 }
 
+/** The vLLM and aws-cli images run as root and write caches under $HOME (no non-root user in either image). */
+const ROOT_IMAGES: Hardening = {
+  root: { why: "vllm/vllm-openai and amazon/aws-cli define no non-root user; the inference and embeddings namespaces are baseline" },
+  writableRootFilesystem: { why: "huggingface_hub and the AWS CLI write caches under $HOME" },
+};
+
 export function syncJob(s: SyncJobSpec): k8s.batch.v1.JobArgs {
   const m = s.model;
   const name = syncJobName(m.key, m.revision);
   const scratchGi = Math.ceil(m.weightsGiB * 1.3) + 5;
-  const restricted = { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } };
   const labels = { ...recommendedLabels(name, SYNC_COMPONENT), ...SYNC_POD_LABELS, "llm-platform.io/model": m.key };
   return {
     metadata: {
@@ -187,7 +193,7 @@ export function syncJob(s: SyncJobSpec): k8s.batch.v1.JobArgs {
           serviceAccountName: SYNC_SA,
           restartPolicy: "OnFailure",
           nodeSelector: { [POOL_LABEL]: SYSTEM_POOL },
-          securityContext: { seccompProfile: { type: "RuntimeDefault" } },
+          securityContext: podSecurityContext(ROOT_IMAGES),
           initContainers: [
             {
               name: "download",
@@ -198,7 +204,7 @@ export function syncJob(s: SyncJobSpec): k8s.batch.v1.JobArgs {
                 { name: "HF_HUB_DISABLE_TELEMETRY", value: "1" },
               ],
               resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "4Gi" } },
-              securityContext: restricted,
+              securityContext: containerSecurityContext(ROOT_IMAGES),
               volumeMounts: [{ name: "weights", mountPath: "/weights" }],
             },
           ],
@@ -209,7 +215,7 @@ export function syncJob(s: SyncJobSpec): k8s.batch.v1.JobArgs {
               args: ["s3", "sync", "/weights", weightsUri(s.bucket, m, m.revision), "--only-show-errors", "--exclude", ".cache/*"],
               env: awsCliEnv(s.region),
               resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
-              securityContext: restricted,
+              securityContext: containerSecurityContext(ROOT_IMAGES),
               volumeMounts: [{ name: "weights", mountPath: "/weights", readOnly: true }],
             },
           ],
@@ -262,7 +268,7 @@ export function s3FetchContainer(s: S3FetchSpec): k8s.types.input.core.v1.Contai
     args: ["s3", "sync", s.source, s.target, "--only-show-errors"],
     env: [...awsCliEnv(s.region), { name: "AWS_DEFAULT_REGION", value: s.region }],
     resources: { requests: { cpu: "250m", memory: "256Mi" }, limits: { cpu: "1", memory: "1Gi" } },
-    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+    securityContext: containerSecurityContext(ROOT_IMAGES),
     volumeMounts: [{ name: s.volume, mountPath: s.mountPath }],
   };
 }

@@ -29,7 +29,13 @@ export interface PodIdentityArgs {
 /** A role with an inline policy, associated with a service account through EKS Pod Identity. */
 export function podIdentityRole(name: string, args: PodIdentityArgs, opts: pulumi.CustomResourceOptions): { role: aws.iam.Role; association: aws.eks.PodIdentityAssociation } {
   const role = new aws.iam.Role(name, { assumeRolePolicy: JSON.stringify(podIdentityTrustPolicy()), description: args.description }, opts);
-  new aws.iam.RolePolicy(name, { role: role.id, policy: args.policy }, opts);
-  const association = new aws.eks.PodIdentityAssociation(name, { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: args.serviceAccount, roleArn: role.arn }, opts);
+  const policy = new aws.iam.RolePolicy(name, { role: role.id, policy: args.policy }, opts);
+  // The association waits for the policy: whatever waits for the association (the pods that use
+  // it) then starts with its permissions in place, not with a bare role (AccessDenied, a failed Job).
+  const association = new aws.eks.PodIdentityAssociation(
+    name,
+    { clusterName: args.clusterName, namespace: args.namespace, serviceAccount: args.serviceAccount, roleArn: role.arn },
+    { ...opts, dependsOn: [policy] },
+  );
   return { role, association };
 }

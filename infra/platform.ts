@@ -19,6 +19,7 @@ import { PlatformNamespaces } from "../components/namespaces";
 import { Network } from "../components/network";
 import { NetworkSecurity } from "../components/network-security";
 import { Observability } from "../components/observability";
+import { declaredFlows } from "../components/platform-flows";
 import { Secrets } from "../components/secrets";
 import { Serving } from "../components/serving";
 import { Tracing } from "../components/tracing";
@@ -56,8 +57,7 @@ export function createPlatform(config: PlatformConfig): Platform {
       config: config.cluster,
       environment: config.environment,
       vpcId: network.vpcId,
-      publicSubnetIds: network.publicSubnetIds,
-      privateSubnetIds: network.privateSubnetIds,
+      controlPlaneSubnetIds: network.controlPlaneSubnetIds,
     },
     withAws,
   );
@@ -109,7 +109,7 @@ export function createPlatform(config: PlatformConfig): Platform {
     ...(tracing ? { jaegerUrl: tracing.jaegerUrl } : {}),
   });
   const autoscaling = new Autoscaling("autoscaling", { operatorReplicas: config.autoscaling.kedaOperatorReplicas, k8sProvider, namespace: ns.autoscaling, monitoringCrds: monitoringCrds.release });
-  const networkSecurity = new NetworkSecurity("network-security", { config, k8sProvider, namespaces: ns });
+  const networkSecurity = new NetworkSecurity("network-security", { config, flows: declaredFlows(config), k8sProvider, namespaces: ns });
 
   // Serving: model servers, TEI, Milvus, the safety service.
   const serving = new Serving(
@@ -123,7 +123,8 @@ export function createPlatform(config: PlatformConfig): Platform {
       oidcIssuer: cluster.oidcIssuer,
       prometheusUrl: observability.prometheusUrl,
       ...(tracing ? { otlpEndpoint: tracing.otlpEndpoint } : {}),
-      platformReady: [autoscaling.release, monitoringCrds.release, gpuCapacity.nvidia.devicePlugin],
+      // Meshed pods need the sidecar injector and Istio CNI before they are created.
+      platformReady: [autoscaling.release, monitoringCrds.release, gpuCapacity.nvidia.devicePlugin, ...networkSecurity.meshReady],
     },
     withAws,
   );
@@ -155,7 +156,7 @@ export function createPlatform(config: PlatformConfig): Platform {
         },
         k8sProvider,
         secretStore: secrets.store,
-        dependsOn: [ns.gateway, monitoringCrds.release],
+        dependsOn: [ns.gateway, monitoringCrds.release, ...networkSecurity.meshReady],
       },
       withAws,
     );

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { eksClusterArgs, gp3StorageClass } from "../components/cluster";
 import { get, ofType, one, stack, STACKS } from "./support/stacks";
 
-const net = { vpcId: "vpc-1", publicSubnetIds: ["pub-a"], privateSubnetIds: ["priv-a"] };
+const net = { vpcId: "vpc-1", controlPlaneSubnetIds: ["cp-a", "cp-b"] };
 
 describe("eksClusterArgs", () => {
   describe.each(STACKS)("for %s", (name) => {
@@ -22,6 +22,10 @@ describe("eksClusterArgs", () => {
       expect(a.encryptionConfigKeyArn).toBe("arn:kms");
       expect(a.endpointPrivateAccess).toBe(true);
       expect(a.version).toBe("1.36");
+      // The control plane's ENIs live in their own subnets; no public/private mix for it.
+      expect(a.subnetIds).toEqual(["cp-a", "cp-b"]);
+      expect(a.publicSubnetIds).toBeUndefined();
+      expect(a.privateSubnetIds).toBeUndefined();
     });
   });
 
@@ -66,7 +70,8 @@ describe.each(STACKS)("Cluster in %s", (name) => {
     expect(eks.inputs.authenticationMode).toBe("API");
     expect(eks.inputs.upgradePolicy).toEqual({ supportType: "STANDARD" });
     expect(eks.inputs.endpointPublicAccess).toBe(name !== "prod");
-    expect(eks.inputs.privateSubnetIds).toHaveLength(r.config.network.availabilityZones.length);
+    // The control plane's ENIs go only to the control-plane /28s.
+    expect(eks.inputs.subnetIds).toEqual(r.config.network.availabilityZones.map((az) => `network-control-plane-${az}-id`));
     const logs = ofType(r, "aws:cloudwatch/logGroup:LogGroup").find((l) => l.name === "cluster-control-plane-logs")!;
     expect(logs.inputs.name).toBe(`/aws/eks/llm-platform-${name}/cluster`);
     expect(logs.inputs.retentionInDays).toBe(r.config.cluster.logging.retentionDays);

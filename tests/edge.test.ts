@@ -1,8 +1,9 @@
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { rdsInstanceArgs, replicationGroupArgs } from "../components/datastores";
 import { gatewayIngress, litellmProxyConfig, webAclArgs } from "../components/gateway";
 import { LBC_POLICY, loadBalancerControllerValues } from "../components/load-balancer";
 import { platformNetworkPolicies } from "../components/network-security";
+import { declaredFlows } from "../components/platform-flows";
 import { CHARTS, IMAGES } from "../infra/catalog/versions";
 import { HELM_RELEASE_TYPE } from "../infra/plan/render";
 import { allowed, type Pod } from "./support/netpol";
@@ -254,16 +255,20 @@ const pod = (namespace: string, labels: Record<string, string> = {}): Pod => ({ 
 const gateway = pod("gateway", { "app.kubernetes.io/component": "gateway" });
 const modelServer = pod("inference", { "app.kubernetes.io/component": "model-server" });
 
-describe("request path and isolation of the inference namespace", () => {
-  const policies = platformNetworkPolicies({ vpcCidr: "10.42.0.0/16", vaultCidrs: ["10.10.0.0/16"], vaultPort: 8200, tracing: true, istio: true });
+describe("request path and isolation of the inference namespace (prod's declared flows)", () => {
+  let policies: ReturnType<typeof platformNetworkPolicies> = [];
+  beforeAll(async () => {
+    const r = await stack("prod");
+    policies = platformNetworkPolicies(declaredFlows(r.config), true);
+  });
 
-  it("allows ALB -> gateway -> safety, vLLM and TEI, and the gateway's datastores", () => {
-    expect(allowed(policies, { ip: "10.42.200.10" }, gateway, 4000)).toBe(true);
+  it("allows ALB (public subnets) -> gateway -> safety, vLLM and TEI, and the gateway's datastores", () => {
+    expect(allowed(policies, { ip: "10.42.196.10" }, gateway, 4000)).toBe(true);
     expect(allowed(policies, gateway, pod("safety", { "app.kubernetes.io/component": "safety" }), 8080)).toBe(true);
     expect(allowed(policies, gateway, modelServer, 8000)).toBe(true);
     expect(allowed(policies, gateway, pod("embeddings", { "app.kubernetes.io/component": "embeddings" }), 80)).toBe(true);
     expect(allowed(policies, gateway, { ip: "10.42.10.5" }, 5432)).toBe(true);
-    expect(allowed(policies, pod("gateway", { "job-name": "litellm-migrations" }), { ip: "10.42.10.5" }, 5432)).toBe(true);
+    expect(allowed(policies, pod("gateway", { "job-name": "litellm-migrations", "app.kubernetes.io/component": "gateway" }), { ip: "10.42.10.5" }, 5432)).toBe(true);
     expect(allowed(policies, gateway, { ip: "10.42.10.6" }, 6379)).toBe(true);
   });
 
@@ -275,14 +280,15 @@ describe("request path and isolation of the inference namespace", () => {
     ["KEDA", pod("keda", { "app.kubernetes.io/name": "keda-operator" })],
     ["another gateway pod", pod("gateway", { "app.kubernetes.io/component": "migrations" })],
     ["a pod in default", pod("default")],
-    ["the VPC (ALB or anything else)", { ip: "10.42.200.10" }],
+    ["the VPC (ALB or anything else)", { ip: "10.42.196.10" }],
+    ["a node or pod IP", { ip: "10.42.5.10" }],
   ] as const)("denies %s -> model server :8000", (_n, from) => {
     expect(allowed(policies, from, modelServer, 8000)).toBe(false);
   });
 
   it("admits only the gateway and Prometheus (metrics) into the inference namespace", () => {
     const ingress = policies.filter((p) => p.metadata.namespace === "inference" && p.spec.policyTypes.includes("Ingress") && p.metadata.name !== "default-deny");
-    expect(ingress.map((p) => p.metadata.name).sort()).toEqual(["allow-ingress-gateway-to-inference", "allow-ingress-prometheus-scrapes-inference"]);
+    expect(ingress.map((p) => p.metadata.name).sort()).toEqual(["allow-ingress-gateway-to-model-servers", "allow-ingress-prometheus-scrapes-model-servers"]);
   });
 
   it.each(STACKS)("%s: scale-to-zero models wake on gateway demand; others scale on vLLM signals only", async (name) => {

@@ -1,14 +1,16 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { alertRuleGroups } from "../components/alerts";
 import { DASHBOARDS } from "../components/dashboards";
+import { networkFacts } from "../components/flows";
 import { platformNetworkPolicies, POD_IDENTITY_AGENT, type NetworkPolicyObject } from "../components/network-security";
+import { declaredFlows } from "../components/platform-flows";
 import { alertmanagerConfig, kubePrometheusStackValues, RECEIVER_SECRET_DIR } from "../components/observability";
 import { clusterSecretStore, esoJwtRoleArgs, externalSecret, issuerUrl, jwtAuthBackendArgs, parseVaultRef, platformReadPaths, vaultJwtAudience, vaultPolicy } from "../components/secrets";
 import { ALL_METRICS, HISTOGRAMS } from "../infra/catalog/metrics";
 import { CHARTS } from "../infra/catalog/versions";
-import { HELM_RELEASE_TYPE, kubernetesObjects } from "../infra/plan/render";
+import { HELM_RELEASE_TYPE } from "../infra/plan/render";
 import { allowed, type Pod } from "./support/netpol";
 import { metricNames } from "./support/promql";
 import { ofType, one, stack, STACKS, type RunResult } from "./support/stacks";
@@ -321,7 +323,7 @@ const pod = (namespace: string, labels: Record<string, string> = {}): Pod => ({ 
 const modelServer = pod("inference", { "app.kubernetes.io/component": "model-server" });
 const gateway = pod("gateway", { "app.kubernetes.io/component": "gateway" });
 const tei = pod("embeddings", { "app.kubernetes.io/component": "embeddings" });
-const milvus = pod("vectordb", { "app.kubernetes.io/name": "milvus" });
+const milvus = pod("vectordb", { "app.kubernetes.io/name": "milvus", "app.kubernetes.io/instance": "milvus" });
 const safety = pod("safety", { "app.kubernetes.io/component": "safety" });
 const prometheus = pod("monitoring", { "app.kubernetes.io/name": "prometheus" });
 const grafana = pod("monitoring", { "app.kubernetes.io/name": "grafana" });
@@ -330,29 +332,40 @@ const kedaOperator = pod("keda", { "app.kubernetes.io/name": "keda-operator" });
 const coredns = pod("kube-system", { "k8s-app": "kube-dns" });
 const dcgm = pod("nvidia", { "app.kubernetes.io/name": "dcgm-exporter" });
 
-describe("network policies", () => {
-  const policies: NetworkPolicyObject[] = platformNetworkPolicies({ vpcCidr: "10.42.0.0/16", vaultCidrs: ["10.10.0.0/16"], vaultPort: 8200, tracing: true, istio: false });
+describe("network policies (prod's declared flows)", () => {
+  let policies: NetworkPolicyObject[] = [];
+  let facts: ReturnType<typeof networkFacts>;
+  beforeAll(async () => {
+    const r = await stack("prod");
+    facts = networkFacts(r.config);
+    policies = platformNetworkPolicies(declaredFlows(r.config), r.config.networkSecurity.istio.enabled);
+  });
+  // Addresses by role in prod's network plan (10.42.0.0/16): the control plane's and the
+  // endpoints' /28s, a node, a public-subnet ALB address, Vault.
+  const controlPlane = () => ({ ip: facts.controlPlaneCidrs[0]!.replace(/0\/28$/, "5") });
+  const awsEndpoint = () => ({ ip: facts.endpointCidrs[1]!.replace(/\d+\/28$/, (m) => String(Number(m.split("/")[0]) + 6)) });
+  const alb = () => ({ ip: facts.publicCidrs[0]!.replace(/0\/22$/, "10") });
+  const node = { ip: "10.42.5.9" };
 
   it.each([
-    ["gateway -> model server :8000", gateway, modelServer, 8000],
-    ["gateway -> TEI :80", gateway, tei, 80],
-    ["gateway -> safety :8080", gateway, safety, 8080],
-    ["inference -> TEI :80", modelServer, tei, 80],
-    ["inference -> Milvus :19530", modelServer, milvus, 19530],
-    ["Prometheus scrapes vLLM :8000", prometheus, modelServer, 8000],
-    ["Prometheus scrapes DCGM :9400", prometheus, dcgm, 9400],
-    ["Prometheus scrapes Milvus :9091", prometheus, milvus, 9091],
-    ["KEDA -> Prometheus :9090", kedaOperator, prometheus, 9090],
-    ["Grafana -> Prometheus (same namespace)", grafana, prometheus, 9090],
-    ["ESO -> Vault :8200", eso, { ip: "10.10.4.20" }, 8200],
-    ["model server -> S3 :443", modelServer, { ip: "52.216.1.1" }, 443],
-    ["model server -> Pod Identity agent :80", modelServer, { ip: "169.254.170.23" }, 80],
-    ["Milvus -> S3 :443", milvus, { ip: "52.216.1.1" }, 443],
-    ["ESO -> API server :443", eso, { ip: "10.42.3.3" }, 443],
-    ["API server -> ESO webhook", { ip: "10.42.3.3" }, eso, 10250],
-    ["model server -> OTel collector :4317", modelServer, pod("tracing", { "app.kubernetes.io/name": "opentelemetry-collector" }), 4317],
+    ["gateway -> model server :8000", () => gateway, () => modelServer, 8000],
+    ["gateway -> TEI :80", () => gateway, () => tei, 80],
+    ["gateway -> safety :8080", () => gateway, () => safety, 8080],
+    ["Prometheus scrapes vLLM through the sidecar's merged port :15020", () => prometheus, () => modelServer, 15020],
+    ["Prometheus scrapes DCGM :9400", () => prometheus, () => dcgm, 9400],
+    ["Prometheus scrapes kubelet on a node :10250", () => prometheus, () => node, 10250],
+    ["KEDA -> Prometheus :9090", () => kedaOperator, () => prometheus, 9090],
+    ["Grafana -> Prometheus (same namespace)", () => grafana, () => prometheus, 9090],
+    ["ESO -> Vault :8200", () => eso, () => ({ ip: "10.10.4.20" }), 8200],
+    ["model server -> S3/STS interface endpoint :443", () => modelServer, awsEndpoint, 443],
+    ["model server -> Pod Identity agent :80", () => modelServer, () => ({ ip: "169.254.170.23" }), 80],
+    ["Milvus -> S3/STS interface endpoint :443", () => milvus, awsEndpoint, 443],
+    ["ESO -> API server :443", () => eso, controlPlane, 443],
+    ["API server -> ESO webhook :10250", controlPlane, () => pod("external-secrets", { "app.kubernetes.io/name": "external-secrets-webhook" }), 10250],
+    ["ALB -> gateway :4000", alb, () => gateway, 4000],
+    ["TEI -> OTel collector :4317", () => tei, () => pod("tracing", { "app.kubernetes.io/name": "opentelemetry-collector" }), 4317],
   ] as const)("allows %s", (_n, from, to, port) => {
-    expect(allowed(policies, from, to, port)).toBe(true);
+    expect(allowed(policies, from(), to(), port)).toBe(true);
   });
 
   it.each([["model server"], ["TEI"], ["Milvus"], ["safety"], ["DCGM"]])("allows DNS from %s", (n) => {
@@ -361,44 +374,35 @@ describe("network policies", () => {
   });
 
   it.each([
-    ["model server -> gateway", modelServer, gateway, 4000],
-    ["TEI -> model server", tei, modelServer, 8000],
-    ["Milvus -> model server", milvus, modelServer, 8000],
-    ["safety -> model server", safety, modelServer, 8000],
-    ["a non-gateway pod in gateway -> model server", pod("gateway", { "app.kubernetes.io/component": "other" }), modelServer, 8000],
-    ["gateway -> model server on another port", gateway, modelServer, 22],
-    ["gateway -> Milvus", gateway, milvus, 19530],
-    ["model server -> Vault", modelServer, { ip: "10.10.4.20" }, 8200],
-    ["ESO -> Vault on another port", eso, { ip: "10.10.4.20" }, 443],
-    ["ESO -> internet", eso, { ip: "52.216.1.1" }, 443],
-    ["TEI -> internet", tei, { ip: "52.216.1.1" }, 443],
-    ["TEI -> Pod Identity agent", tei, { ip: "169.254.170.23" }, 80],
-    ["model server -> model server", modelServer, modelServer, 8000],
-    ["Grafana -> model server", grafana, modelServer, 8000],
-    ["DCGM -> API server", dcgm, { ip: "10.42.3.3" }, 443],
-    ["internet -> model server", { ip: "52.216.1.1" }, modelServer, 8000],
+    ["model server -> gateway", () => modelServer, () => gateway, 4000],
+    ["TEI -> model server", () => tei, () => modelServer, 8000],
+    ["model server -> TEI (no caller declared)", () => modelServer, () => tei, 80],
+    ["model server -> Milvus (no caller declared)", () => modelServer, () => milvus, 19530],
+    ["safety -> model server", () => safety, () => modelServer, 8000],
+    ["a non-gateway pod in gateway -> model server", () => pod("gateway", { "app.kubernetes.io/component": "other" }), () => modelServer, 8000],
+    ["gateway -> model server on another port", () => gateway, () => modelServer, 22],
+    ["gateway -> Milvus", () => gateway, () => milvus, 19530],
+    ["model server -> Vault", () => modelServer, () => ({ ip: "10.10.4.20" }), 8200],
+    ["ESO -> Vault on another port", () => eso, () => ({ ip: "10.10.4.20" }), 443],
+    ["ESO -> internet", () => eso, () => ({ ip: "52.216.1.1" }), 443],
+    ["model server -> S3's public addresses (only the endpoints)", () => modelServer, () => ({ ip: "52.216.1.1" }), 443],
+    ["TEI -> internet", () => tei, () => ({ ip: "52.216.1.1" }), 443],
+    ["model server -> model server", () => modelServer, () => modelServer, 8000],
+    ["Grafana -> model server", () => grafana, () => modelServer, 8000],
+    ["DCGM -> API server", () => dcgm, controlPlane, 443],
+    ["a node (or any pod IP) -> ESO webhook: only the control plane's /28s", () => node, () => pod("external-secrets", { "app.kubernetes.io/name": "external-secrets-webhook" }), 10250],
+    ["a node (or any pod IP) -> gateway: only the public subnets", () => node, () => gateway, 4000],
+    ["safety -> the VPC on 443 (internet egress excepts the VPC)", () => safety, () => node, 443],
+    ["internet -> model server", () => ({ ip: "52.216.1.1" }), () => modelServer, 8000],
   ] as const)("denies %s", (_n, from, to, port) => {
-    expect(allowed(policies, from, to, port)).toBe(false);
+    expect(allowed(policies, from(), to(), port)).toBe(false);
   });
 
-  it("puts a default-deny policy in every platform namespace", () => {
+  it("puts a default-deny policy in every platform namespace and istio-system", () => {
     const denies = policies.filter((p) => p.metadata.name === "default-deny");
-    expect(denies.map((p) => p.metadata.namespace).sort()).toEqual(["embeddings", "external-secrets", "gateway", "inference", "keda", "monitoring", "nvidia", "safety", "tracing", "vectordb"]);
+    expect(denies.map((p) => p.metadata.namespace).sort()).toEqual(["embeddings", "external-secrets", "gateway", "inference", "istio-system", "keda", "monitoring", "nvidia", "safety", "tracing", "vectordb"]);
     for (const d of denies) expect(d.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     expect(POD_IDENTITY_AGENT).toBe("169.254.170.23/32");
-  });
-
-  it.each(STACKS)("%s renders the same policies as NetworkPolicy objects", async (name) => {
-    const r = await stack(name);
-    const rendered = kubernetesObjects(r.resources).filter((o) => o.kind === "NetworkPolicy");
-    const expected = platformNetworkPolicies({
-      vpcCidr: r.config.network.vpcCidr,
-      vaultCidrs: r.config.vault.cidrs,
-      vaultPort: 8200,
-      tracing: r.config.observability.tracing.enabled,
-      istio: r.config.networkSecurity.istio.enabled,
-    });
-    expect(rendered.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual(expected.map((o) => `${o.metadata.namespace}/${o.metadata.name}`).sort());
   });
 });
 

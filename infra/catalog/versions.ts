@@ -109,6 +109,13 @@ export const CHARTS = {
     appVersion: "1.30.3",
     source: "istio/istio release 1.30.3 (2026-07-16), manifests/charts/base",
   },
+  istioCni: {
+    repo: "https://istio-release.storage.googleapis.com/charts",
+    chart: "cni",
+    version: "1.30.3",
+    appVersion: "1.30.3",
+    source: "istio/istio release 1.30.3 (2026-07-16), manifests/charts/istio-cni (chart name cni); istio.io 'Install Istio with Pod Security Admission' requires it for baseline/restricted namespaces",
+  },
   istiod: {
     repo: "https://istio-release.storage.googleapis.com/charts",
     chart: "istiod",
@@ -147,9 +154,12 @@ export const IMAGES = {
     source: "Docker Hub vllm/vllm-openai; latest official release on 2026-09-23 (upstream-facts section 1)",
   },
   litellm: {
-    repository: "ghcr.io/berriai/litellm-database",
+    // The non-root build (docker/Dockerfile.non_root: USER nobody, Prisma binaries generated at
+    // build time, HOME=/app), so the gateway's pods pass Pod Security "restricted".
+    repository: "ghcr.io/berriai/litellm-non_root",
     tag: "1.101.0",
-    source: "LiteLLM v1.101.0 (stable 2026-09-14); plain version tags since ~1.84, the chart's main-<version> default no longer exists",
+    source:
+      "LiteLLM v1.101.0 (stable 2026-09-14); plain version tags since ~1.84, the chart's main-<version> default no longer exists. The litellm-non_root repository is published per release next to litellm-database (docs.litellm.ai deploy, 'non-root image'); this tag follows the same scheme and was not seen offline: verify with docker manifest inspect",
   },
   otelCollectorContrib: {
     repository: "otel/opentelemetry-collector-contrib",

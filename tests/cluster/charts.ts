@@ -82,6 +82,7 @@ const RENDERERS: Record<string, Renderer> = {
         origin: "migrations Job",
         namespace: r.namespace,
         labels: { ...sel, ...(v.podLabels ?? {}), "job-name": `${r.name}-migrations` },
+        annotations: v.migrationJob?.annotations ?? {},
         spec: {
           // migrations-job.yaml: the hook runs before the chart's ServiceAccount exists, so
           // litellm.migrationServiceAccountName falls back to "default" unless set.
@@ -165,30 +166,52 @@ const RENDERERS: Record<string, Renderer> = {
   // kedacore/charts keda 2.20.2: templates/manager/deployment.yaml (app.kubernetes.io/name=keda-operator,
   // metrics 8080, gRPC 9666), templates/metrics-server/deployment.yaml (keda-operator-metrics-apiserver,
   // 6443, the APIService backend), templates/webhooks/deployment.yaml (keda-admission-webhooks, 9443).
-  keda: (r) => ({
+  // Security contexts: .Values.podSecurityContext.<component> and .Values.securityContext.<component>
+  // (values.yaml "KEDA is secure by default").
+  keda: (r) => {
+    const e = r.effective;
+    const spec = (c: string, sa: string | undefined, ports: { name: string; containerPort: number }[]) => ({
+      ...(sa ? { serviceAccountName: sa } : {}),
+      securityContext: e.podSecurityContext?.[c] ?? {},
+      containers: [container(c, ports, e.securityContext?.[c] ?? {})],
+    });
+    return {
     pods: [
-      { origin: "keda-operator", namespace: r.namespace, labels: { app: "keda-operator", "app.kubernetes.io/name": "keda-operator" }, spec: { serviceAccountName: "keda-operator", containers: [container("keda-operator", [{ name: "metricsservice", containerPort: 9666 }, { name: "metrics", containerPort: 8080 }])] } },
-      { origin: "keda-operator-metrics-apiserver", namespace: r.namespace, labels: { app: "keda-operator-metrics-apiserver", "app.kubernetes.io/name": "keda-operator-metrics-apiserver" }, spec: { containers: [container("keda-operator-metrics-apiserver", [{ name: "https", containerPort: 6443 }, { name: "metrics", containerPort: 8080 }])] } },
-      { origin: "keda-admission-webhooks", namespace: r.namespace, labels: { app: "keda-admission-webhooks", "app.kubernetes.io/name": "keda-admission-webhooks" }, spec: { containers: [container("keda-admission-webhooks", [{ name: "http", containerPort: 9443 }])] } },
+      { origin: "keda-operator", namespace: r.namespace, labels: { app: "keda-operator", "app.kubernetes.io/name": "keda-operator" }, spec: spec("operator", "keda-operator", [{ name: "metricsservice", containerPort: 9666 }, { name: "metrics", containerPort: 8080 }]) },
+      { origin: "keda-operator-metrics-apiserver", namespace: r.namespace, labels: { app: "keda-operator-metrics-apiserver", "app.kubernetes.io/name": "keda-operator-metrics-apiserver" }, spec: spec("metricServer", undefined, [{ name: "https", containerPort: 6443 }, { name: "metrics", containerPort: 8080 }]) },
+      { origin: "keda-admission-webhooks", namespace: r.namespace, labels: { app: "keda-admission-webhooks", "app.kubernetes.io/name": "keda-admission-webhooks" }, spec: spec("webhooks", undefined, [{ name: "http", containerPort: 9443 }]) },
     ],
     services: [],
     creates: [],
     source: "kedacore/charts keda 2.20.2 templates/manager, templates/metrics-server, templates/webhooks",
-  }),
+  };
+  },
 
   // external-secrets/external-secrets deploy/charts/external-secrets 2.9.0: templates/deployment.yaml
   // (app.kubernetes.io/name=external-secrets, metrics 8080), webhook-deployment.yaml
   // (external-secrets-webhook, 10250), cert-controller-deployment.yaml.
-  "external-secrets": (r) => ({
+  // Security contexts: templates/*deployment.yaml render .podSecurityContext / .securityContext
+  // when their `enabled` is true, minus the `enabled` key (values.yaml defaults: restricted).
+  "external-secrets": (r) => {
+    const e = r.effective;
+    const ctx = (v: any) => (v?.enabled === false || !v ? {} : Object.fromEntries(Object.entries(v).filter(([k]) => k !== "enabled")));
+    const pod = (origin: string, name: string, v: any, ports: { name: string; containerPort: number }[], sa?: string): ChartPod => ({
+      origin,
+      namespace: r.namespace,
+      labels: { "app.kubernetes.io/name": name, "app.kubernetes.io/instance": r.name },
+      spec: { ...(sa ? { serviceAccountName: sa } : {}), securityContext: ctx(v?.podSecurityContext), containers: [container(origin, ports, ctx(v?.securityContext))] },
+    });
+    return {
     pods: [
-      { origin: "external-secrets", namespace: r.namespace, labels: { "app.kubernetes.io/name": "external-secrets", "app.kubernetes.io/instance": r.name }, spec: { serviceAccountName: r.values.serviceAccount?.name ?? "external-secrets", containers: [container("external-secrets", [{ name: "metrics", containerPort: 8080 }])] } },
-      { origin: "external-secrets-webhook", namespace: r.namespace, labels: { "app.kubernetes.io/name": "external-secrets-webhook", "app.kubernetes.io/instance": r.name }, spec: { containers: [container("webhook", [{ name: "webhook", containerPort: 10250 }, { name: "metrics", containerPort: 8080 }])] } },
-      { origin: "external-secrets-cert-controller", namespace: r.namespace, labels: { "app.kubernetes.io/name": "external-secrets-cert-controller", "app.kubernetes.io/instance": r.name }, spec: { containers: [container("cert-controller", [{ name: "metrics", containerPort: 8080 }])] } },
+      pod("external-secrets", "external-secrets", e, [{ name: "metrics", containerPort: 8080 }], r.values.serviceAccount?.name ?? "external-secrets"),
+      pod("external-secrets-webhook", "external-secrets-webhook", e.webhook, [{ name: "webhook", containerPort: 10250 }, { name: "metrics", containerPort: 8080 }]),
+      pod("external-secrets-cert-controller", "external-secrets-cert-controller", e.certController, [{ name: "metrics", containerPort: 8080 }]),
     ],
     services: [],
     creates: [`ServiceAccount ${r.namespace}/${r.values.serviceAccount?.name ?? "external-secrets"}`],
     source: "external-secrets/external-secrets deploy/charts/external-secrets 2.9.0 templates/deployment.yaml, webhook-deployment.yaml, cert-controller-deployment.yaml",
-  }),
+  };
+  },
 
   // zilliztech/milvus-helm charts/milvus 5.0.19: templates/*-deployment.yaml (labels
   // app.kubernetes.io/name=milvus, app.kubernetes.io/instance, component), templates/service.yaml
@@ -198,13 +221,97 @@ const RENDERERS: Record<string, Renderer> = {
     const ports = [{ name: "milvus", containerPort: 19530 }, { name: "metrics", containerPort: 9091 }];
     const comps = r.values.cluster?.enabled === false ? ["standalone"] : ["proxy", "querynode", "datanode", "mixcoord", "streamingnode"];
     return {
-      pods: comps.map((c) => ({ origin: c, namespace: r.namespace, labels: { ...sel, component: c }, spec: { containers: [container(c, ports)] } })),
+      pods: [
+        ...comps.map((c) => ({ origin: c, namespace: r.namespace, labels: { ...sel, component: c }, spec: { ...(r.values.serviceAccount?.create ? { serviceAccountName: r.values.serviceAccount.name } : {}), containers: [container(c, ports)] } })),
+        // bitnami etcd subchart (charts/etcd): app.kubernetes.io/name=etcd, instance = the release; client 2379, peer 2380.
+        ...(r.values.etcd?.enabled === false ? [] : [simple("etcd", r.namespace, { "app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": r.name }, [{ name: "client", containerPort: 2379 }, { name: "peer", containerPort: 2380 }])]),
+      ],
       services: [{ name: r.name, namespace: r.namespace, selector: { ...sel, component: comps.includes("proxy") ? "proxy" : "standalone" }, ports: [{ name: "milvus", port: 19530, targetPort: "milvus" }, { name: "metrics", port: 9091, targetPort: "metrics" }] }],
       creates: [],
       source: "zilliztech/milvus-helm charts/milvus 5.0.19 templates/",
     };
   },
 };
+
+const simple = (origin: string, namespace: string, labels: Record<string, string>, ports: { name: string; containerPort: number }[], spec: Record<string, unknown> = {}): ChartPod => ({
+  origin,
+  namespace,
+  labels,
+  spec: { containers: [container(origin, ports)], ...spec },
+});
+
+Object.assign(RENDERERS, {
+  // aws/karpenter-provider-aws charts/karpenter 1.14.1: templates/deployment.yaml (selector
+  // app.kubernetes.io/name=karpenter + instance; ports http-metrics 8080 (controller.metrics.port),
+  // http 8081 health).
+  karpenter: (r: Release): ChartRender => ({
+    pods: [
+      simple("karpenter controller", r.namespace, { "app.kubernetes.io/name": "karpenter", "app.kubernetes.io/instance": r.name }, [{ name: "http-metrics", containerPort: 8080 }, { name: "http", containerPort: 8081 }], {
+        serviceAccountName: r.values.serviceAccount?.name ?? "karpenter",
+      }),
+    ],
+    services: [],
+    creates: [`ServiceAccount ${r.namespace}/karpenter`],
+    source: "aws/karpenter-provider-aws charts/karpenter 1.14.1 templates/deployment.yaml",
+  }),
+  // aws/eks-charts stable/aws-load-balancer-controller 3.5.0: templates/deployment.yaml (selector
+  // app.kubernetes.io/name=aws-load-balancer-controller; webhook 9443, metrics 8080; service account from values).
+  "aws-load-balancer-controller": (r: Release): ChartRender => ({
+    pods: [
+      simple("aws-load-balancer-controller", r.namespace, { "app.kubernetes.io/name": "aws-load-balancer-controller", "app.kubernetes.io/instance": r.name }, [{ name: "webhook-server", containerPort: 9443 }, { name: "metrics-server", containerPort: 8080 }], {
+        serviceAccountName: r.values.serviceAccount?.name ?? "aws-load-balancer-controller",
+      }),
+    ],
+    services: [],
+    creates: [],
+    source: "aws/eks-charts stable/aws-load-balancer-controller 3.5.0 templates/deployment.yaml",
+  }),
+  // NVIDIA/dcgm-exporter deployment/templates/daemonset.yaml (app.kubernetes.io/name=dcgm-exporter, port "metrics" 9400).
+  "dcgm-exporter": (r: Release): ChartRender => ({
+    pods: [simple("dcgm-exporter DaemonSet", r.namespace, { "app.kubernetes.io/name": "dcgm-exporter", "app.kubernetes.io/instance": r.name }, [{ name: "metrics", containerPort: 9400 }])],
+    services: [],
+    creates: [],
+    source: "NVIDIA/dcgm-exporter deployment/templates/daemonset.yaml 4.8.2",
+  }),
+  // istio/istio manifests/charts/istio-control/istio-discovery 1.30.3: templates/deployment.yaml
+  // (labels app=istiod, istio=pilot; ports 8080, 15010, 15012 xDS/CA, 15014 metrics, 15017 webhook).
+  istiod: (r: Release): ChartRender => ({
+    pods: [simple("istiod", r.namespace, { app: "istiod", istio: "pilot" }, [{ name: "grpc-xds", containerPort: 15012 }, { name: "http-monitoring", containerPort: 15014 }, { name: "https-webhooks", containerPort: 15017 }])],
+    services: [],
+    creates: [],
+    source: "istio/istio manifests/charts/istio-control/istio-discovery templates/deployment.yaml 1.30.3",
+  }),
+  // open-telemetry/opentelemetry-helm-charts charts/opentelemetry-collector 0.170.0:
+  // _helpers.tpl selectorLabels (app.kubernetes.io/name=opentelemetry-collector, instance,
+  // component=standalone-collector), ports from .Values.ports (otlp 4317, otlp-http 4318, metrics 8888).
+  "opentelemetry-collector": (r: Release): ChartRender => ({
+    pods: [
+      simple("collector", r.namespace, { "app.kubernetes.io/name": "opentelemetry-collector", "app.kubernetes.io/instance": r.name, component: "standalone-collector" }, [
+        { name: "otlp", containerPort: 4317 },
+        { name: "otlp-http", containerPort: 4318 },
+        { name: "metrics", containerPort: 8888 },
+      ]),
+    ],
+    services: [],
+    creates: [],
+    source: "open-telemetry/opentelemetry-helm-charts charts/opentelemetry-collector 0.170.0 templates/_pod.tpl, _helpers.tpl",
+  }),
+  // jaegertracing/helm-charts charts/jaeger 4.x (Jaeger v2 all-in-one): labels app.kubernetes.io/name=jaeger; OTLP 4317/4318, query 16686.
+  jaeger: (r: Release): ChartRender => ({
+    pods: [simple("jaeger", r.namespace, { "app.kubernetes.io/name": "jaeger", "app.kubernetes.io/instance": r.name }, [{ name: "otlp-grpc", containerPort: 4317 }, { name: "otlp-http", containerPort: 4318 }, { name: "http-query", containerPort: 16686 }])],
+    services: [],
+    creates: [],
+    source: "jaegertracing/helm-charts charts/jaeger 4.11.1 templates/allinone",
+  }),
+});
+
+/**
+ * Pods EKS itself runs (managed add-ons), which no release of ours renders but flows name:
+ * CoreDNS (coredns add-on: labels k8s-app=kube-dns, ports 53 and metrics 9153).
+ */
+export const EKS_ADDON_PODS: readonly ChartPod[] = [
+  simple("coredns (EKS add-on)", "kube-system", { "k8s-app": "kube-dns" }, [{ name: "dns", containerPort: 53 }, { name: "dns-tcp", containerPort: 53 }, { name: "metrics", containerPort: 9153 }]),
+];
 
 export function chartRenders(r: Release, cfg: PlatformConfig): ChartRender | undefined {
   return RENDERERS[r.chart]?.(r, cfg);

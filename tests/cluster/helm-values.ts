@@ -106,6 +106,9 @@ export const PASS_THROUGH: readonly PassThrough[] = [
   subtree("kube-prometheus-stack", "prometheus.prometheusSpec.storageSpec", KPS, "charts/kube-prometheus-stack/templates/prometheus/prometheus.yaml", "tpl (toYaml .Values.prometheus.prometheusSpec.storageSpec)"),
   subtree("kube-prometheus-stack", "grafana.resources", GRAFANA, "charts/grafana/templates/_pod.tpl", `subchart grafana: with .Values.resources: ${TOYAML}`),
   subtree("litellm-helm", "envVars", LITELLM, "helm/litellm-helm/templates/_deployment.tpl", "range $key, $val := .Values.envVars: one env var per key"),
+  subtree("litellm-helm", "migrationJob.annotations", LITELLM, "helm/litellm-helm/templates/migrations-job.yaml", `with .Values.migrationJob.annotations: ${TOYAML} into the Job's pod template annotations`),
+  subtree("litellm-helm", "podSecurityContext", LITELLM, "helm/litellm-helm/templates/_deployment.tpl", "toYaml .Values.podSecurityContext as the proxy pod's securityContext"),
+  subtree("litellm-helm", "securityContext", LITELLM, "helm/litellm-helm/templates/_deployment.tpl", "toYaml .Values.securityContext as the proxy container's securityContext (and the migration Job's, templates/migrations-job.yaml)"),
   subtree("litellm-helm", "podLabels", LITELLM, "helm/litellm-helm/templates/deployment.yaml", `with .Values.podLabels: ${TOYAML} into the pod template's labels`),
   subtree("litellm-helm", "proxy_config", LITELLM, "helm/litellm-helm/templates/configmap-litellm.yaml", "deepCopy .Values.proxy_config, then toYaml as config.yaml (LiteLLM's own config file)"),
   subtree("litellm-helm", "resources", LITELLM, "helm/litellm-helm/templates/_deployment.tpl", "toYaml $resources (.Values.resources)"),
@@ -375,10 +378,26 @@ export interface ReleaseValues {
   readonly values: unknown;
 }
 
+/**
+ * Charts installed with NO values of ours, for which ../shared/reference has no copy. With no key
+ * set there is nothing a chart could silently ignore; any value set later makes the check fail
+ * until the chart's reference values are added.
+ */
+export const NO_VALUES_CHARTS: Readonly<Record<string, string>> = {
+  // istio/istio manifests/charts/istio-cni (chart "cni"), installed at istiod's version so that
+  // injected pods need no NET_ADMIN/NET_RAW init container (istio.io, "Install Istio with Pod
+  // Security Admission"); its defaults fit EKS (cniBinDir /opt/cni/bin, cniConfDir /etc/cni/net.d, chained).
+  cni: "istio/istio manifests/charts/istio-cni 1.30.3, defaults only",
+};
+
 /** Every problem of one release against the reference charts folder. */
 export function releaseProblems(chartsDir: string, r: ReleaseValues, passThrough: readonly PassThrough[] = PASS_THROUGH): string[] {
   const name = chartName(r.chart);
   const ref = referenceChart(chartsDir, name);
+  if (!ref && NO_VALUES_CHARTS[name] !== undefined) {
+    const set = r.values && typeof r.values === "object" ? Object.keys(r.values) : [];
+    return set.length ? [`${r.name}: ${name} has no reference values under ${chartsDir}, yet the program sets ${set.join(", ")}`] : [];
+  }
   if (!ref) return [`${r.name}: no reference chart ${name} under ${chartsDir}`];
   return [
     ...versionProblems(ref, r.version).map((p) => `${r.name}: ${p}`),

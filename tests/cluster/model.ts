@@ -13,7 +13,9 @@
  * problems; every check has a seeded mutation in its test that makes it report.
  */
 import type { RunResult } from "../support/stacks";
-import { chartRenders, type ChartRender } from "./charts";
+import { reference } from "../support/reference";
+import { chartRenders, EKS_ADDON_PODS, type ChartRender } from "./charts";
+import { chartName, coalesce, referenceChart } from "./helm-values";
 
 export interface ObjectMeta {
   readonly name: string;
@@ -44,7 +46,17 @@ export interface Release {
   readonly chart: string;
   readonly version: string;
   readonly values: Record<string, any>;
+  /** The values merged over the chart's defaults (../shared/reference/charts), as Helm renders them; the values alone when the reference is absent. */
+  readonly effective: Record<string, any>;
   readonly waitsFor: ReadonlySet<string>;
+}
+
+const CHARTS_REF = reference("charts");
+const defaultsCache = new Map<string, unknown>();
+function chartDefaults(chart: string): unknown {
+  if (!CHARTS_REF.present) return {};
+  if (!defaultsCache.has(chart)) defaultsCache.set(chart, referenceChart(CHARTS_REF.dir, chartName(chart))?.defaults ?? {});
+  return defaultsCache.get(chart);
 }
 
 export interface PodTemplate {
@@ -56,6 +68,8 @@ export interface PodTemplate {
   readonly spec: Record<string, any>;
   /** The release that renders it, for chart pods. */
   readonly release?: string;
+  /** The URN of the object or release that creates it (none for pods EKS itself runs). */
+  readonly urn?: string;
 }
 
 export interface ServiceView {
@@ -131,17 +145,20 @@ export function buildModel(run: RunResult): ClusterModel {
     const w = waitsFor(r.urn, byUrn);
     if (r.type === HELM_RELEASE) {
       const i = r.inputs as any;
-      releases.push({ urn: r.urn, name: i.name, namespace: i.namespace, chart: String(i.chart).split("/").pop()!, version: i.version, values: i.values ?? {}, waitsFor: w });
+      const chart = String(i.chart).split("/").pop()!;
+      const values = (i.values ?? {}) as Record<string, any>;
+      releases.push({ urn: r.urn, name: i.name, namespace: i.namespace, chart, version: i.version, values, effective: coalesce(chartDefaults(chart), values) as Record<string, any>, waitsFor: w });
     } else objects.push({ urn: r.urn, type: r.type, obj: r.inputs as unknown as K8sObject, waitsFor: w });
   }
 
   const pods: PodTemplate[] = [];
   const services: ServiceView[] = [];
-  for (const { obj } of objects) {
+  for (const { obj, urn } of objects) {
     const path = POD_PATHS[obj.kind];
     if (path) {
       const t = at(obj, path) ?? {};
       pods.push({
+        urn,
         origin: `${obj.kind} ${obj.metadata.namespace}/${obj.metadata.name}`,
         namespace: obj.metadata.namespace ?? "default",
         labels: t.metadata?.labels ?? {},
@@ -164,10 +181,11 @@ export function buildModel(run: RunResult): ClusterModel {
   for (const rel of releases) {
     const render: ChartRender | undefined = chartRenders(rel, run.config);
     if (!render) continue;
-    for (const p of render.pods) pods.push({ ...p, origin: `chart ${rel.chart}: ${p.origin}`, release: rel.name, annotations: p.annotations ?? {} });
+    for (const p of render.pods) pods.push({ ...p, origin: `chart ${rel.chart}: ${p.origin}`, release: rel.name, urn: rel.urn, annotations: p.annotations ?? {} });
     for (const s of render.services) services.push({ ...s, origin: `chart ${rel.chart}: Service ${s.namespace}/${s.name}`, labels: s.labels ?? {} });
     for (const c of render.creates) chartCreated.add(c);
   }
+  for (const p of EKS_ADDON_PODS) pods.push({ ...p, annotations: p.annotations ?? {} });
   return { stack: run.stack, run, objects, releases, pods, services, chartCreated, byUrn };
 }
 
