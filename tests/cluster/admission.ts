@@ -25,8 +25,14 @@ export type Level = "privileged" | "baseline" | "restricted";
 const BASELINE_CAPS = new Set(["AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"]);
 const RESTRICTED_VOLUMES = new Set(["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim", "projected", "secret"]);
 
+/** The sidecar's listening ports (istio.io, "Ports used by Istio"): agent status and merged metrics 15020, health 15021, Envoy stats 15090. */
 const SIDECAR = {
   name: "istio-proxy",
+  ports: [
+    { name: "http-merged", containerPort: 15020, protocol: "TCP" },
+    { name: "http-health", containerPort: 15021, protocol: "TCP" },
+    { name: "http-envoy-prom", containerPort: 15090, protocol: "TCP" },
+  ],
   securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, privileged: false, readOnlyRootFilesystem: true, runAsGroup: 1337, runAsNonRoot: true, runAsUser: 1337 },
 };
 const ISTIO_INIT = {

@@ -182,7 +182,8 @@ const RENDERERS: Record<string, Renderer> = {
       { origin: "keda-admission-webhooks", namespace: r.namespace, labels: { app: "keda-admission-webhooks", "app.kubernetes.io/name": "keda-admission-webhooks" }, spec: spec("webhooks", undefined, [{ name: "http", containerPort: 9443 }]) },
     ],
     services: [],
-    creates: [],
+    // templates/manager/serviceaccount.yaml (serviceAccount.operator.create, default true, name keda-operator).
+    creates: [`ServiceAccount ${r.namespace}/keda-operator`],
     source: "kedacore/charts keda 2.20.2 templates/manager, templates/metrics-server, templates/webhooks",
   };
   },
@@ -227,7 +228,8 @@ const RENDERERS: Record<string, Renderer> = {
         ...(r.values.etcd?.enabled === false ? [] : [simple("etcd", r.namespace, { "app.kubernetes.io/name": "etcd", "app.kubernetes.io/instance": r.name }, [{ name: "client", containerPort: 2379 }, { name: "peer", containerPort: 2380 }])]),
       ],
       services: [{ name: r.name, namespace: r.namespace, selector: { ...sel, component: comps.includes("proxy") ? "proxy" : "standalone" }, ports: [{ name: "milvus", port: 19530, targetPort: "milvus" }, { name: "metrics", port: 9091, targetPort: "metrics" }] }],
-      creates: [],
+      // templates/serviceaccount.yaml when serviceAccount.create.
+      creates: r.values.serviceAccount?.create ? [`ServiceAccount ${r.namespace}/${r.values.serviceAccount.name}`] : [],
       source: "zilliztech/milvus-helm charts/milvus 5.0.19 templates/",
     };
   },
@@ -263,8 +265,9 @@ Object.assign(RENDERERS, {
       }),
     ],
     services: [],
-    creates: [],
-    source: "aws/eks-charts stable/aws-load-balancer-controller 3.5.0 templates/deployment.yaml",
+    // templates/serviceaccount.yaml when serviceAccount.create.
+    creates: r.values.serviceAccount?.create ? [`ServiceAccount ${r.namespace}/${r.values.serviceAccount.name ?? "aws-load-balancer-controller"}`] : [],
+    source: "aws/eks-charts stable/aws-load-balancer-controller 3.5.0 templates/deployment.yaml, serviceaccount.yaml",
   }),
   // NVIDIA/dcgm-exporter deployment/templates/daemonset.yaml (app.kubernetes.io/name=dcgm-exporter, port "metrics" 9400).
   "dcgm-exporter": (r: Release): ChartRender => ({
@@ -292,14 +295,39 @@ Object.assign(RENDERERS, {
         { name: "metrics", containerPort: 8888 },
       ]),
     ],
-    services: [],
+    // templates/service.yaml: named fullnameOverride, the enabled .Values.ports.
+    services: [
+      {
+        name: r.values.fullnameOverride ?? r.name,
+        namespace: r.namespace,
+        selector: { "app.kubernetes.io/name": "opentelemetry-collector", "app.kubernetes.io/instance": r.name, component: "standalone-collector" },
+        ports: [
+          { name: "otlp", port: 4317, targetPort: 4317 },
+          { name: "otlp-http", port: 4318, targetPort: 4318 },
+          { name: "metrics", port: 8888, targetPort: 8888 },
+        ],
+      },
+    ],
     creates: [],
-    source: "open-telemetry/opentelemetry-helm-charts charts/opentelemetry-collector 0.170.0 templates/_pod.tpl, _helpers.tpl",
+    source: "open-telemetry/opentelemetry-helm-charts charts/opentelemetry-collector 0.170.0 templates/_pod.tpl, _helpers.tpl, service.yaml",
   }),
   // jaegertracing/helm-charts charts/jaeger 4.x (Jaeger v2 all-in-one): labels app.kubernetes.io/name=jaeger; OTLP 4317/4318, query 16686.
   jaeger: (r: Release): ChartRender => ({
-    pods: [simple("jaeger", r.namespace, { "app.kubernetes.io/name": "jaeger", "app.kubernetes.io/instance": r.name }, [{ name: "otlp-grpc", containerPort: 4317 }, { name: "otlp-http", containerPort: 4318 }, { name: "http-query", containerPort: 16686 }])],
-    services: [],
+    pods: [simple("jaeger", r.namespace, { "app.kubernetes.io/name": "jaeger", "app.kubernetes.io/instance": r.name, "app.kubernetes.io/component": "all-in-one" }, [{ name: "otlp-grpc", containerPort: 4317 }, { name: "otlp-http", containerPort: 4318 }, { name: "http-query", containerPort: 16686 }])],
+    // templates/jaeger/jaeger-service.yaml: named jaeger.fullname, selector + component all-in-one;
+    // of its many ports, the ones the platform uses.
+    services: [
+      {
+        name: r.values.fullnameOverride ?? r.name,
+        namespace: r.namespace,
+        selector: { "app.kubernetes.io/name": "jaeger", "app.kubernetes.io/instance": r.name, "app.kubernetes.io/component": "all-in-one" },
+        ports: [
+          { name: "otlp-grpc", port: 4317, targetPort: 4317 },
+          { name: "otlp-http", port: 4318, targetPort: 4318 },
+          { name: "http-query", port: 16686, targetPort: 16686 },
+        ],
+      },
+    ],
     creates: [],
     source: "jaegertracing/helm-charts charts/jaeger 4.11.1 templates/allinone",
   }),
