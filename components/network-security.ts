@@ -41,8 +41,8 @@ export const WORKLOAD = {
 } as const;
 
 export const ISTIO_NS = "istio-system";
-/** istiod's ports (istio.io "Ports used by Istio"): xDS/CA for sidecars, the injection webhook, metrics. */
-export const ISTIOD_PORTS = { xds: 15012, webhook: 15017, metrics: 15014 } as const;
+/** istiod's ports (istio.io "Ports used by Istio"): xDS/CA for sidecars, the injection webhook. istiod's own metrics (15014) are not scraped: no monitor selects them. */
+export const ISTIOD_PORTS = { xds: 15012, webhook: 15017 } as const;
 /** The sidecar's merged Prometheus endpoint (istio.io "Prometheus integration", metrics merging). */
 export const ISTIO_MERGED_METRICS_PORT = 15020;
 
@@ -67,7 +67,7 @@ export function dnsFlows(namespaces: readonly string[]): Flow[] {
   return namespaces.map((n) => flow(`${n}-dns`, { namespace: n }, { namespace: "kube-system", pods: { "k8s-app": "kube-dns" } }, DNS_PORTS, "DNS"));
 }
 
-/** Istio's own flows: sidecars to istiod, istiod to and from the API server, its metrics. */
+/** Istio's own flows: sidecars to istiod, istiod to and from the API server. */
 export function istioFlows(p: Peers): Flow[] {
   const istiod: PodPeer = { namespace: ISTIO_NS, pods: { app: "istiod" } };
   const out: Flow[] = [];
@@ -75,7 +75,6 @@ export function istioFlows(p: Peers): Flow[] {
   out.push(
     flow("istiod-to-apiserver", istiod, p.apiServer, tcp(443), "istiod watches the Kubernetes API"),
     flow("apiserver-to-istiod", p.controlPlane, istiod, tcp(ISTIOD_PORTS.webhook), "the API server calls istiod's injection and validation webhooks"),
-    flow("prometheus-scrapes-istiod", PROMETHEUS, istiod, tcp(ISTIOD_PORTS.metrics), "Prometheus scrapes istiod"),
   );
   return out;
 }

@@ -200,11 +200,6 @@ function kubePrometheusStack(r: Release): ChartMonitors {
   return { monitors, services, pods, hostServices, unreachable };
 }
 
-/** EKS add-ons the cluster runs (components/cluster.ts: coredns and kube-proxy managed add-ons). */
-export const EKS_ADDON_PODS: readonly ChartPod[] = [
-  // CoreDNS add-on: Deployment kube-system/coredns, pods k8s-app=kube-dns, container port metrics 9153.
-  { origin: "EKS add-on coredns", namespace: "kube-system", labels: { "k8s-app": "kube-dns" }, spec: { containers: [{ name: "coredns", ports: [port("dns", 53), port("dns-tcp", 53), port("metrics", 9153)] }] } },
-];
 
 /**
  * external-secrets 2.9.0 (external-secrets/external-secrets @ cc5bfbc, deploy/charts/external-secrets):

@@ -41,7 +41,7 @@
  * The source of every scrape is the Prometheus pod: `prometheusSource(model)`.
  */
 import type { ChartService } from "./charts";
-import { chartMonitors, chartPodAnnotations, EKS_ADDON_PODS, NO_MONITOR_CHARTS, type HostEndpoints, type MonitorEndpoint, type MonitorView } from "./chart-monitors";
+import { chartMonitors, chartPodAnnotations, NO_MONITOR_CHARTS, type HostEndpoints, type MonitorEndpoint, type MonitorView } from "./chart-monitors";
 import { allContainers, matchLabels, objectsOfKind, type ClusterModel, type PodTemplate, type Release, type ServiceView } from "./model";
 
 export const PROMETHEUS_CHART = "kube-prometheus-stack";
@@ -187,7 +187,7 @@ export function monitoringView(m: ClusterModel): MonitoringView {
       pods[i] = { ...q, spec: { ...q.spec, containers: [...(q.spec.containers ?? []), ...(p.spec.containers ?? [])] } };
     } else pods.push({ origin, namespace: p.namespace, labels: p.labels, annotations: {}, spec: p.spec, ...(release ? { release } : {}) });
   };
-  for (const p of EKS_ADDON_PODS) addPod(p, p.origin);
+  // EKS add-on pods (CoreDNS) are in the model already (tests/cluster/charts.ts EKS_ADDON_PODS).
 
   for (const rel of m.releases) {
     const cm = chartMonitors(rel);
