@@ -133,6 +133,19 @@ describe("estimateCost", () => {
     expect(e.maxMonthlyUsd).toBeCloseTo(0.045 * 730 + 0.005 * 730 + 1, 2);
     expect(e.notPriced.join()).toContain("NAT gateway data processing");
   });
+
+  it("prices an interface endpoint per AZ, and a gateway endpoint at nothing", () => {
+    const e = estimateCost(
+      [
+        { type: "aws:ec2/vpcEndpoint:VpcEndpoint", name: "sts", inputs: { vpcEndpointType: "Interface", serviceName: "com.amazonaws.us-east-1.sts", subnetIds: ["a", "b", "c"] } },
+        { type: "aws:ec2/vpcEndpoint:VpcEndpoint", name: "s3", inputs: { vpcEndpointType: "Gateway", serviceName: "com.amazonaws.us-east-1.s3" } },
+      ],
+      opts,
+    );
+    expect(e.lines.map((l) => l.item)).toEqual(["Interface VPC endpoint (sts) in 3 AZs (sts)"]);
+    expect(e.maxMonthlyUsd).toBeCloseTo(0.01 * 3 * 730, 2);
+    expect(e.notPriced.join()).toContain("Interface VPC endpoint data processing");
+  });
 });
 
 describe("edge lines", () => {

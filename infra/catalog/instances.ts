@@ -170,6 +170,7 @@ export const SERVICE_PRICES = {
   eksControlPlaneStandardHourlyUsd: { value: 0.1, source: "AWS EKS pricing: $0.10 per cluster-hour (standard support)" },
   eksControlPlaneExtendedHourlyUsd: { value: 0.6, source: "AWS EKS pricing: $0.60 per cluster-hour (extended support)" },
   natGatewayHourlyUsd: { value: 0.045, source: "AWS VPC pricing, us-east-1 (infracost price data): $0.045/h per NAT gateway, plus $0.045/GB processed" },
+  interfaceEndpointAzHourlyUsd: { value: 0.01, source: "AWS PrivateLink pricing, us-east-1: $0.01 per interface VPC endpoint per AZ-hour, plus $0.01/GB processed" },
   publicIpv4HourlyUsd: { value: 0.005, source: "AWS VPC pricing: $0.005/h per in-use public IPv4 address (since 2024-02-01)" },
   ebsGp3GbMonthUsd: { value: 0.08, source: "AWS EBS pricing, us-east-1 (infracost price data): gp3 $0.08/GB-month (baseline 3000 IOPS, 125 MB/s free)" },
   s3StandardGbMonthUsd: { value: 0.023, source: "AWS S3 pricing, us-east-1 (infracost price data): Standard $0.023/GB-month, first 50 TB" },

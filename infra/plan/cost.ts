@@ -300,6 +300,15 @@ export function estimateCost(resources: readonly CostResource[], opts: CostOptio
         lines.push(fixed("network", "NAT gateway", r, monthly(SERVICE_PRICES.natGatewayHourlyUsd.value), `$${SERVICE_PRICES.natGatewayHourlyUsd.value}/h; data processed not included`));
         notPriced.add("NAT gateway data processing ($0.045/GB)");
         break;
+      case "aws:ec2/vpcEndpoint:VpcEndpoint": {
+        // Gateway endpoints (S3) are free; an interface endpoint is billed per AZ it has an ENI in.
+        if (r.inputs.vpcEndpointType !== "Interface") break;
+        const azs = Array.isArray(r.inputs.subnetIds) ? r.inputs.subnetIds.length : 1;
+        const h = SERVICE_PRICES.interfaceEndpointAzHourlyUsd.value;
+        lines.push(fixed("network", `Interface VPC endpoint (${String(r.inputs.serviceName).split(".").pop()}) in ${azs} AZs`, r, monthly(h * azs), `$${h}/h per AZ; data processed not included`));
+        notPriced.add("Interface VPC endpoint data processing ($0.01/GB)");
+        break;
+      }
       case "aws:ec2/eip:Eip":
         lines.push(fixed("network", "Public IPv4 address", r, monthly(SERVICE_PRICES.publicIpv4HourlyUsd.value), `$${SERVICE_PRICES.publicIpv4HourlyUsd.value}/h`));
         break;
