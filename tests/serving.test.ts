@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { teiImage } from "../components/embeddings";
+import { networkFacts, peers } from "../components/flows";
+import { servingFlows } from "../components/serving";
 import { modelScaledObject, recipeFor, smallestInstance, startupBudgetSeconds, vllmArgs, type ModelServerSpec } from "../components/model-server";
 import { contextHash, safetyServiceConfig } from "../components/safety";
 import { milvusValues } from "../components/vector-db";
@@ -11,7 +13,7 @@ import { coldStartSeconds, MODELS, TIKTOKEN_ENCODINGS } from "../infra/catalog/m
 import { CHARTS, IMAGES } from "../infra/catalog/versions";
 import { HELM_RELEASE_TYPE, kubernetesObjects } from "../infra/plan/render";
 import { metricNames } from "./support/promql";
-import { ofType, one, stack, STACKS, type RunResult, type TestResource } from "./support/stacks";
+import { ofType, one, stack, STACKS, stackWith, type RunResult, type TestResource } from "./support/stacks";
 
 const deployments = (r: RunResult, ns?: string) => ofType(r, "kubernetes:apps/v1:Deployment").filter((d) => !ns || d.inputs.metadata.namespace === ns);
 const container = (d: TestResource) => d.inputs.spec.template.spec.containers[0];
@@ -75,7 +77,7 @@ describe("vLLM arguments", () => {
   it.each(Object.values(MODELS).filter((m) => m.kind === "llm"))("every recipe of $key keeps the CUDA graph capture size within its batched tokens (vLLM caps it there)", (m) => {
     for (const r of [m.recipe.default, m.recipe.hopper, "hopperTp1" in m.recipe ? m.recipe.hopperTp1 : undefined]) {
       if (!r) continue;
-      const a = r.args as readonly string[];
+      const a = r.args;
       const capture = a.indexOf("--max-cudagraph-capture-size");
       const batched = a.indexOf("--max-num-batched-tokens");
       if (capture >= 0) expect(Number(a[capture + 1])).toBeLessThanOrEqual(Number(a[batched + 1]));
@@ -315,6 +317,45 @@ describe("weights sync Job builder", () => {
     expect(job.spec.template.spec.containers[0].args[3]).toBe("s3://b/BAAI/bge-large-en-v1.5/main/");
     expect(job.spec.template.spec.volumes[0].ephemeral.volumeClaimTemplate.spec.resources.requests.storage).toBe(`${Math.ceil(1.25 * 1.3) + 5}Gi`);
   });
+});
+
+describe.each(STACKS)("serving flows in %s", (name) => {
+  it("serving pods reach only the Pod Identity agent and the AWS endpoints; only the sync Jobs reach the internet", async () => {
+    const r = await stack(name);
+    const p = peers(networkFacts(r.config));
+    const flows = servingFlows(r.config, p);
+    const sync = { namespace: "inference", pods: SYNC_POD_LABELS };
+    const aws = (prefix: string, from: object) => [
+      { name: `${prefix}-to-pod-identity-agent`, from, to: p.podIdentityAgent, ports: [{ port: 80, protocol: "TCP" }] },
+      { name: `${prefix}-to-aws-apis`, from, to: p.awsApis, ports: [{ port: 443, protocol: "TCP" }] },
+    ];
+    expect(flows.map(({ name: n, from, to, ports }) => ({ name: n, from, to, ports }))).toEqual([
+      ...aws("model-servers", { namespace: "inference", pods: { "app.kubernetes.io/component": "model-server" } }),
+      ...aws("tei-embed", { namespace: "embeddings", pods: { "app.kubernetes.io/component": "embeddings" } }),
+      ...aws("tei-rerank", { namespace: "embeddings", pods: { "app.kubernetes.io/component": "reranker" } }),
+      { name: "weights-sync-to-internet", from: sync, to: p.internet, ports: [{ port: 443, protocol: "TCP" }] },
+      ...aws("weights-sync", sync),
+    ]);
+    expect(flows.filter((f) => "cidrs" in f.to && f.to.role === "internet").map((f) => f.from)).toEqual([sync]);
+    for (const f of flows) expect(f.why.length).toBeGreaterThan(10);
+  });
+});
+
+it("a model left on weights.source huggingface gets internet egress for its own pods only", async () => {
+  const r = await stackWith("dev", (raw) => {
+    const models = raw["llm-platform:models"];
+    for (const k of Object.keys(models)) models[k].weights = { source: "huggingface" };
+  });
+  const flows = servingFlows(r.config, peers(networkFacts(r.config)));
+  const internet = flows.filter((f) => "cidrs" in f.to && f.to.role === "internet");
+  expect(internet.map((f) => [f.name, f.from])).toEqual([
+    ...Object.keys(r.config.models).map((k) => [`model-${k}-to-hugging-face`, { namespace: "inference", pods: { "app.kubernetes.io/component": "model-server", "llm-platform.io/model": k } }]),
+    ["weights-sync-to-internet", { namespace: "inference", pods: SYNC_POD_LABELS }],
+  ]);
+  // Such a model downloads at start: it has the token and no S3 init container.
+  const d = ofType(r, "kubernetes:apps/v1:Deployment").find((x) => x.inputs.metadata.namespace === "inference")!;
+  expect(d.inputs.spec.template.spec.initContainers).toBeUndefined();
+  expect(d.inputs.spec.template.spec.containers[0].env.map((e: any) => e.name)).toContain("HF_TOKEN");
 });
 
 describe("TEI", () => {
