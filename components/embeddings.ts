@@ -6,7 +6,7 @@
  * router/src/lib.rs `run`, "Using a local model"). TEI pods need no token and no internet.
  * - embed: BAAI/bge-large-en-v1.5 with CLS pooling (what the model's 1_Pooling config defines;
  *   the seed's `--pooling mean` is wrong for BGE);
- * - rerank: BAAI/bge-reranker-large, served by TEI's /rerank (replaces the seed's in-process
+ * - rerank: Alibaba-NLP/gte-reranker-modernbert-base by default (8192 tokens), served by TEI's /rerank (replaces the seed's in-process
  *   cross-encoder).
  * The image tag follows the GPU architecture of the pool (A10G 86-, L4/L40S 89-, A100 plain,
  * H100 hopper-) or the CPU image. Probes, a PDB, a ServiceMonitor and KEDA on te_queue_size.

@@ -309,7 +309,9 @@ const encoderSchema = (models: readonly string[], defaultModel: string) =>
 
 const embeddingsSchema = z.strictObject({
   embed: encoderSchema(EMBEDDING_MODEL_KEYS, "bge-large-en-v1.5"),
-  rerank: encoderSchema(RERANKER_MODEL_KEYS, "bge-reranker-large"),
+  // The default reranker has an 8192-token window: LiteLLM's rerank sends truncate: false, which
+  // TEI honours, so a 512-token model refuses long pairs through the gateway (docs/gateway.md, "Long inputs").
+  rerank: encoderSchema(RERANKER_MODEL_KEYS, "gte-reranker-modernbert-base"),
 });
 
 const vectorDbSchema = z

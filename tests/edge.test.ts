@@ -59,7 +59,7 @@ describe.each(STACKS)("edge in %s", (name) => {
     });
     expect(JSON.stringify(cfg.model_list)).not.toContain("huggingface/BAAI/bge-large");
     const rerank = cfg.model_list.find((m: any) => m.model_info.mode === "rerank");
-    expect(rerank.litellm_params).toEqual({ model: "huggingface/BAAI/bge-reranker-large", api_base: svcUrl("embeddings", "tei-rerank") });
+    expect(rerank.litellm_params).toEqual({ model: "huggingface/Alibaba-NLP/gte-reranker-modernbert-base", api_base: svcUrl("embeddings", "tei-rerank") });
     const safety = svcUrl("safety", "safety");
     expect(cfg.guardrails).toEqual([
       { guardrail_name: "safety-input", litellm_params: { guardrail: "generic_guardrail_api", mode: "pre_call", api_base: safety, default_on: true, unreachable_fallback: "fail_closed" } },
@@ -176,8 +176,10 @@ describe("long inputs through the gateway", () => {
     expect(teiOutcome(args, MODELS["bge-large-en-v1.5"].maxInputTokens, undefined, 300)).toBe("whole");
   });
 
-  it.each(STACKS)("%s: bge-reranker-large refuses a 600-token pair through LiteLLM (truncate: false), and truncates it for callers that leave truncate unset", async (name) => {
-    const r = await stack(name);
+  it.each(STACKS)("%s: with bge-reranker-large (512 tokens) a 600-token pair through LiteLLM (truncate: false) would be refused, and truncated for callers that leave truncate unset", async (name) => {
+    const r = await stackWith(name, (raw) => {
+      raw["llm-platform:embeddings"].rerank.model = "bge-reranker-large";
+    });
     const rr = route(r, "rerank");
     expect(rr.litellm_params).toMatchObject({ model: "huggingface/BAAI/bge-reranker-large" });
     const body = litellmRerankBody("q", ["long document"]);
@@ -186,11 +188,9 @@ describe("long inputs through the gateway", () => {
     expect(teiOutcome(args, MODELS["bge-reranker-large"].maxInputTokens, undefined, 600)).toBe("truncated");
   });
 
-  it("with the long-window reranker, a 600-token pair through the gateway is scored whole, and the window is not cut by --max-batch-tokens", async () => {
+  it("with the default long-window reranker, a 600-token pair through the gateway is scored whole, and the window is not cut by --max-batch-tokens", async () => {
     for (const name of ["dev", "prod"]) {
-      const r = await stackWith(name, (raw) => {
-        raw["llm-platform:embeddings"].rerank.model = "gte-reranker-modernbert-base";
-      });
+      const r = await stack(name);
       const m = MODELS["gte-reranker-modernbert-base"];
       expect(route(r, "rerank")).toEqual({
         model_name: "gte-reranker-modernbert-base",

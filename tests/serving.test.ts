@@ -383,7 +383,7 @@ describe("TEI", () => {
         expect(argValue(c.args, "--model-id")).toBe(`/data/${e.model}`);
         expect(argValue(c.args, "--served-model-name")).toBe(e.model);
         expect(argValue(c.args, "--auto-truncate")).toBe("true");
-        expect(e.model).toBe(role === "embed" ? "bge-large-en-v1.5" : "bge-reranker-large");
+        expect(e.model).toBe(role === "embed" ? "bge-large-en-v1.5" : "gte-reranker-modernbert-base");
         // The model comes from S3 through TEI's own read-only role; no Hub token, no Hub call.
         const pod = d.inputs.spec.template.spec;
         expect(pod.serviceAccountName).toBe("tei");
@@ -480,7 +480,7 @@ describe("safety service", () => {
     const r = await stack(name);
     const cm = ofType(r, "kubernetes:core/v1:ConfigMap").find((x) => x.inputs.metadata.name === "safety-config")!;
     const file = parseYaml(cm.inputs.data["config.yaml"]);
-    expect(file).toEqual(safetyServiceConfig(r.config.safety));
+    expect(file).toEqual(safetyServiceConfig(r.config.safety, r.config.models));
     const { configSchema } = await import("../services/safety/src/config");
     const parsed = configSchema.safeParse(file);
     expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
