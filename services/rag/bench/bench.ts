@@ -62,6 +62,7 @@ async function main(): Promise<void> {
     cfg,
     [
       'store: memory',
+      'auth: { mode: none }',
       'server: { host: 127.0.0.1 }',
       'logging: { level: warn }',
       'collections: { names: [bench], dim: 1024 }',

@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   const config = parseConfig(
     {
       store: 'memory',
+      // local runs only: no caller keys (the shipped config and the schema default are gateway-key)
+      auth: { mode: 'none' },
       server: { host: '127.0.0.1', port: 8080 },
       logging: { level: process.env['LOG_LEVEL'] ?? 'info' },
       collections: { names: ['rag_chunks'], dim: DIM },

@@ -24,7 +24,7 @@ function fail(msg: string): never {
 async function phase(store: 'memory' | 'milvus'): Promise<void> {
   process.stdout.write(`== smoke: ${store} store\n`);
   const tei = await startFakeTei({ dim: 32 });
-  const gw = await startFakeGateway({ apiKey: 'sk-smoke' });
+  const gw = await startFakeGateway({ apiKey: 'sk-smoke', keys: { 'sk-caller': { team_id: 'team-smoke', key_alias: 'smoke' } } });
   const milvus = store === 'milvus' ? new FakeMilvus() : undefined;
   const milvusAddr = milvus !== undefined ? await milvus.start() : '';
   const dir = mkdtempSync(join(tmpdir(), 'rag-smoke-'));
@@ -70,16 +70,25 @@ async function phase(store: 'memory' | 'milvus'): Promise<void> {
     });
   });
   const base = `http://127.0.0.1:${port}`;
-  const post = async (path: string, body: unknown) => {
-    const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  // auth.mode is the default (gateway-key): callers send their gateway key; the answer uses it
+  const post = async (path: string, body: unknown, key: string | null = 'sk-caller') => {
+    const r = await fetch(base + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(key !== null ? { authorization: `Bearer ${key}` } : {}) },
+      body: JSON.stringify(body),
+    });
     return { status: r.status, body: (await r.json()) as any };
   };
+  const anon = await post('/rag/v1/search', { tenant: 't1', query: 'x' }, null);
+  if (anon.status !== 401 || anon.body.error !== 'missing_api_key') fail(`no key: ${anon.status} ${JSON.stringify(anon.body)}`);
+  const wrong = await post('/v1/search', { tenant: 't1', query: 'x' }, 'sk-unknown');
+  if (wrong.status !== 401 || wrong.body.error !== 'invalid_api_key') fail(`unknown key: ${wrong.status} ${JSON.stringify(wrong.body)}`);
   const ing = await post('/v1/collections/smoke/documents', {
     tenant: 't1',
     documents: [{ id: 'd1', title: 'Backups', text: 'Milvus backups run nightly at 02:00 UTC into S3.' }],
   });
   if (ing.status !== 200 || ing.body.chunks !== 1) fail(`ingest: ${ing.status} ${JSON.stringify(ing.body)}`);
-  const s = await post('/v1/search', { tenant: 't1', collection: 'smoke', query: 'when do backups run' });
+  const s = await post('/rag/v1/search', { tenant: 't1', collection: 'smoke', query: 'when do backups run' });
   if (s.status !== 200 || s.body.results[0]?.docId !== 'd1') fail(`search: ${s.status} ${JSON.stringify(s.body)}`);
   if (milvus !== undefined) {
     const hs = milvus.callsOf('HybridSearch');
@@ -89,6 +98,7 @@ async function phase(store: 'memory' | 'milvus'): Promise<void> {
   }
   const a = await post('/v1/answer', { tenant: 't1', collection: 'smoke', question: 'When do Milvus backups run?' });
   if (a.status !== 200 || !String(a.body.answer).includes('02:00 UTC') || a.body.citations[0]?.docId !== 'd1') fail(`answer: ${a.status} ${JSON.stringify(a.body)}`);
+  if (gw.chatKeys.length !== 1 || gw.chatKeys[0] !== 'sk-caller') fail(`answer: the chat call did not carry the caller's key (${gw.chatKeys.length} calls)`);
   const bad = await post('/v1/search', { tenant: 't1', query: '' });
   if (bad.status !== 400) fail(`bad input: ${bad.status}`);
   const ready = await fetch(`${base}/ready`);
@@ -102,7 +112,7 @@ async function phase(store: 'memory' | 'milvus'): Promise<void> {
   await gw.close();
   await milvus?.stop();
   if (code !== 0) fail(`exit code ${String(code)}`);
-  process.stdout.write(`SMOKE OK (${store}): ${store === 'milvus' ? 'bootstrap command, ' : ''}ingest, search, answer, 400, ready, metrics, graceful exit\n`);
+  process.stdout.write(`SMOKE OK (${store}): ${store === 'milvus' ? 'bootstrap command, ' : ''}401 without/with an unknown key, ingest, search (also under /rag), answer with the caller's key, 400, ready, metrics, graceful exit\n`);
 }
 
 async function main(): Promise<void> {

@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import { PassThrough, Readable } from 'node:stream';
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { GatewayKeyAuth, type Caller } from './auth.js';
 import { GatewayChat, type ChatModel } from './clients/gateway.js';
 import { TeiEmbedder, TeiReranker, type Embedder, type Reranker } from './clients/tei.js';
 import type { Config } from './config.js';
@@ -93,6 +94,10 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
   const pipeline = new RagPipeline(config, store, embedder, reranker, chat, metrics);
   let shuttingDown = false;
   let bootstrapped = false;
+  /** gateway-key mode: the caller's LiteLLM key, checked with the gateway (src/auth.ts) */
+  const auth = config.auth.mode === 'gateway-key' ? new GatewayKeyAuth(config, metrics) : undefined;
+  const callers = new WeakMap<FastifyRequest, Caller>();
+  const prefix = config.server.pathPrefix;
 
   const app: RagApp = Fastify({
     loggerInstance: logger,
@@ -104,6 +109,11 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
       return typeof h === 'string' && REQUEST_ID_OK.test(h) ? h : randomUUID();
     },
     return503OnClosing: true,
+    // the ALB forwards /rag/v1/... unchanged: strip the prefix so both forms reach the same routes
+    rewriteUrl: (req) => {
+      const u = req.url ?? '/';
+      return prefix !== '' && (u === prefix || u.startsWith(`${prefix}/`) || u.startsWith(`${prefix}?`)) ? u.slice(prefix.length) || '/' : u;
+    },
     forceCloseConnections: 'idle',
     ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false } },
   });
@@ -112,6 +122,14 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
   app.addContentTypeParser('application/x-ndjson', (_req, payload, done) => done(null, payload));
 
   const tenantOf = (req: FastifyRequest, bodyTenant: string | undefined): string => {
+    const from = config.auth.tenantFrom;
+    if (from !== 'request') {
+      const id = callers.get(req)?.identity;
+      const t = from === 'team_id' ? id?.teamId : id?.userId;
+      if (t === undefined) throw new InputError(403, 'tenant_required', `this API key has no ${from} at the gateway; the tenant comes from the key's ${from} (auth.tenantFrom)`);
+      if (bodyTenant !== undefined && bodyTenant !== t) throw new InputError(403, 'tenant_mismatch', `tenant ${JSON.stringify(bodyTenant)} does not match the authenticated tenant`);
+      return t;
+    }
     const hname = config.server.tenantHeader;
     if (hname !== undefined) {
       const h = req.headers[hname];
@@ -129,6 +147,15 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
       inSpan(`${req.method} ${route}`, { 'http.request.method': req.method, 'http.route': route }, fn, SpanKind.SERVER),
     );
 
+  // Every /v1/* request names its caller with a gateway key (auth.mode gateway-key); /health,
+  // /ready and /metrics stay open. onRequest: refused before any body is read.
+  if (auth !== undefined) {
+    app.addHook('onRequest', async (req) => {
+      if (!req.url.startsWith('/v1/')) return;
+      callers.set(req, await auth.authenticate(req.headers['authorization']));
+    });
+  }
+
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url;
     if (route === undefined || route === ROUTES.metrics || route === ROUTES.health || route === ROUTES.ready) return;
@@ -144,6 +171,7 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
       req.log.warn({ reqId: req.id, dependency: err.dependency, status: err.status, msg2: err.message }, 'dependency failed');
     } else if (err instanceof InputError) {
       body = errorBody(err.status, err.code, err.message);
+      if (err.status === 401) void reply.header('www-authenticate', 'Bearer realm="rag"');
     } else if (fe.validation) {
       body = errorBody(400, 'invalid_request', 'request failed validation', {
         details: fe.validation.map((v) => ({ path: `${fe.validationContext ?? 'body'}${v.instancePath}`, message: v.message ?? 'invalid' })),
@@ -352,13 +380,16 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
       return { hits: found, plan: pipeline.plan(b.question, found) };
     });
     const model = config.gateway.model;
+    // the caller's own key: their budgets, rate limits, guardrails and spend apply to this answer
+    // (auth.mode none: undefined, the service's GATEWAY_API_KEY)
+    const callerKey = callers.get(req)?.apiKey;
     if (b.stream !== true) {
       if (plan.messages === null) {
         metrics.answers.inc({ outcome: 'no_context' });
         return { id, object: 'rag.answer', created, model, answer: config.answer.noContextAnswer, noContext: true, citations: [], sources: [], candidates: hits.length };
       }
       const messages = plan.messages;
-      const r = await context.with(ctx, () => pipeline.generate(messages));
+      const r = await context.with(ctx, () => pipeline.generate(messages, callerKey));
       metrics.answers.inc({ outcome: 'answered' });
       return {
         id,
@@ -408,7 +439,7 @@ export function createService(config: Config, deps: ServiceDeps = {}): Service {
         try {
           const messages = plan.messages;
           await context.with(ctx, async () => {
-            for await (const ev of pipeline.generateStream(messages, undefined, abort.signal)) {
+            for await (const ev of pipeline.generateStream(messages, callerKey, abort.signal)) {
               if (ev.type === 'delta') {
                 text += ev.content;
                 send(chunk({ content: ev.content }, null));

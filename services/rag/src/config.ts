@@ -6,7 +6,8 @@ import { z } from 'zod';
  * Configuration: one YAML (or JSON) file named by RAG_CONFIG_PATH, validated here.
  * Secrets never come from the file, only from env vars:
  *   MILVUS_USERNAME / MILVUS_PASSWORD (or MILVUS_TOKEN)  Milvus auth
- *   GATEWAY_API_KEY                                    LiteLLM virtual key for /v1/chat/completions
+ *   GATEWAY_API_KEY                                    LiteLLM virtual key: readiness, and chat in auth.mode none
+ *                                                      (in gateway-key mode answers use the caller's key)
  *   TEI_API_KEY                                        optional bearer token for TEI (TEI --api-key)
  * All objects are strict: an unknown (misspelt) key is an error naming the key path.
  */
@@ -37,6 +38,35 @@ export const configSchema = z
         shutdownTimeoutMs: z.int().min(0).max(600_000).default(10_000),
         /** when set, this request header carries the tenant (set by the gateway); a body tenant that differs is refused */
         tenantHeader: z.string().regex(/^[a-z0-9-]+$/).optional(),
+        /**
+         * a path prefix stripped from incoming URLs when present, so the service answers both
+         * /v1/... and <pathPrefix>/v1/... (the ALB forwards /rag/* without rewriting the path)
+         */
+        pathPrefix: z.union([z.literal(''), z.string().regex(/^\/[a-z0-9-]+$/, 'must be "" or "/<segment>", e.g. /rag')]).default('/rag'),
+      })
+      .prefault({}),
+    auth: z
+      .strictObject({
+        /**
+         * gateway-key: every /v1/* request carries `Authorization: Bearer <LiteLLM key>`, checked
+         * with the gateway (GET /key/info) and used for the answer's chat call;
+         * none: no caller auth (local runs only), the chat call uses GATEWAY_API_KEY
+         */
+        mode: z.enum(['gateway-key', 'none']).default('gateway-key'),
+        /** how long a key the gateway accepted stays accepted without asking again */
+        cacheSeconds: z.int().min(0).max(3600).default(60),
+        /** how long a key the gateway refused stays refused without asking again */
+        negativeCacheSeconds: z.int().min(0).max(3600).default(5),
+        /** timeout of the key check against the gateway */
+        timeoutMs: z.int().min(50).max(60_000).default(5000),
+        /** cached keys at most (by SHA-256 of the key; the oldest entry is evicted) */
+        maxCacheEntries: z.int().min(1).max(1_000_000).default(10_000),
+        /**
+         * request: the tenant comes from server.tenantHeader or the body (as without auth);
+         * team_id / user_id: the tenant is the key's LiteLLM team (or user) id, and a request
+         * naming another tenant is refused (a key without one is refused with 403)
+         */
+        tenantFrom: z.enum(['request', 'team_id', 'user_id']).default('request'),
       })
       .prefault({}),
     logging: z
@@ -162,6 +192,9 @@ export const configSchema = z
     }
     if (c.collections.hnsw.ef < c.retrieval.candidates) {
       ctx.addIssue({ code: 'custom', path: ['collections', 'hnsw', 'ef'], message: 'must be >= retrieval.candidates (HNSW ef is the dense candidate list)' });
+    }
+    if (c.auth.tenantFrom !== 'request' && c.auth.mode !== 'gateway-key') {
+      ctx.addIssue({ code: 'custom', path: ['auth', 'tenantFrom'], message: 'needs auth.mode gateway-key (the tenant comes from the caller\'s key)' });
     }
     if (c.retrieval.fusion.kind === 'weighted' && c.retrieval.fusion.bm25 + c.retrieval.fusion.dense === 0) {
       ctx.addIssue({ code: 'custom', path: ['retrieval', 'fusion'], message: 'bm25 and dense weights cannot both be 0' });

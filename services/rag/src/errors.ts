@@ -18,7 +18,7 @@ export class DependencyError extends Error {
 export class InputError extends Error {
   override readonly name = 'InputError';
   constructor(
-    readonly status: 400 | 403 | 404 | 409 | 413 | 422,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422,
     readonly code: string,
     message: string,
   ) {

@@ -58,6 +58,21 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** no label carries key material: outcome only */
+  readonly authRequests = new Counter({
+    name: 'rag_auth_requests_total',
+    help: 'Authenticated /v1 requests by outcome (ok|missing_key|invalid_key|gateway_unavailable|forbidden)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly authLookups = new Counter({
+    name: 'rag_auth_gateway_lookups_total',
+    help: 'API key checks sent to the gateway (GET /key/info), by result (accepted|rejected|unavailable); cache hits are not counted',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly stage: Record<Stage, ReturnType<Histogram<'stage'>['labels']>>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {

@@ -13,6 +13,12 @@ describe('config', () => {
     expect(c.retrieval.fusion).toEqual({ kind: 'rrf', k: 60 });
     expect(c.server.shutdownDelayMs).toBe(5000);
     expect(parseConfig({}).milvus.address).toBe(c.milvus.address);
+    // callers authenticate with their gateway keys unless a local run turns it off
+    expect(c.auth).toEqual({ mode: 'gateway-key', cacheSeconds: 60, negativeCacheSeconds: 5, timeoutMs: 5000, maxCacheEntries: 10000, tenantFrom: 'request' });
+    expect(parseConfig({}).auth.mode).toBe('gateway-key');
+    expect(c.server.pathPrefix).toBe('/rag');
+    expect(() => parseConfig({ auth: { mode: 'none', tenantFrom: 'team_id' } })).toThrow(/auth\.tenantFrom: needs auth\.mode gateway-key/);
+    expect(() => parseConfig({ auth: { mode: 'basic' } })).toThrow(/auth\.mode/);
   });
 
   it('reports every problem with its key path', () => {

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { createService, type Service } from '../src/app.js';
 import { parseConfig, type Config } from '../src/config.js';
-import { startFakeGateway, startFakeTei, type FakeServer } from '../src/dev/fakes.js';
+import { startFakeGateway, startFakeTei, type FakeGateway, type FakeKey, type FakeServer } from '../src/dev/fakes.js';
 import type { VectorStore } from '../src/store/types.js';
 
 export const DIM = 64;
@@ -10,16 +10,25 @@ export interface Stack {
   readonly service: Service;
   readonly config: Config;
   readonly tei: FakeServer;
-  readonly gateway: FakeServer;
+  readonly gateway: FakeGateway;
   close(): Promise<void>;
 }
 
+/** Callers' keys the fake gateway knows (GET /key/info, chat). */
+export const KEYS: Record<string, FakeKey> = {
+  'sk-alice': { team_id: 'team-acme', user_id: 'alice@acme.example', key_alias: 'alice-laptop', max_budget: 100, rpm_limit: 60 },
+  'sk-bob': { team_id: 'team-globex', user_id: 'bob@globex.example', key_alias: 'bob-ci' },
+  'sk-nobody': { key_alias: 'no-team' },
+};
+
+/** Most suites test the API without caller auth (auth.mode none); test/auth.test.ts turns it on. */
 export async function startStack(over: Record<string, any> = {}, opts: { store?: VectorStore; env?: Record<string, string> } = {}): Promise<Stack> {
   const tei = await startFakeTei({ dim: DIM, maxBatch: 32 });
-  const gateway = await startFakeGateway({ apiKey: 'sk-gw' });
+  const gateway = await startFakeGateway({ apiKey: 'sk-gw', keys: KEYS });
   const raw = {
     store: 'memory',
     logging: { level: 'silent' },
+    auth: { mode: 'none' },
     server: { host: '127.0.0.1', port: 0 },
     collections: { names: ['docs', 'other'], dim: DIM },
     embeddings: { url: tei.url },

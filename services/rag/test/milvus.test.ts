@@ -34,6 +34,7 @@ function cfg(over: Record<string, any> = {}, address = ''): Config {
     milvus: { address, timeoutMs: 3000 },
     collections: { dim: 4, names: ['rag_chunks'] },
     retrieval: { candidates: 20 },
+    auth: { mode: 'none' },
     ...over,
   });
 }

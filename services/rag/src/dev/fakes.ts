@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hashEmbed, lexicalRelevance } from './hashEmbedder.js';
@@ -8,7 +9,9 @@ import { hashEmbed, lexicalRelevance } from './hashEmbedder.js';
  *    with TEI's validation errors (413 batch too large, 422 empty input) and `truncate`;
  *  - the LiteLLM gateway's OpenAI-compatible POST /v1/chat/completions, JSON and SSE
  *    (chat.completion.chunk events, usage chunk with stream_options.include_usage, [DONE]),
- *    and GET /health/liveliness; 401 without the expected key.
+ *    GET /health/liveliness, and GET /key/info (a key's own info, as LiteLLM's `info_key_fn`
+ *    answers a non-admin key: 200 for a known key, LiteLLM's 401 auth error otherwise);
+ *    401 on chat without an accepted key; it records which key each chat call used.
  * Used by the tests, `npm run rag:local` and the benchmark (0 ms by default).
  */
 export interface Recorded {
@@ -133,9 +136,20 @@ export function startFakeTei(opts: FakeTeiOptions): Promise<FakeServer> {
   }, { record: opts.record ?? true });
 }
 
+/** What the fake knows of a virtual key (LiteLLM_VerificationToken columns that /key/info returns). */
+export interface FakeKey {
+  readonly team_id?: string | null;
+  readonly user_id?: string | null;
+  readonly key_alias?: string | null;
+  readonly max_budget?: number | null;
+  readonly rpm_limit?: number | null;
+}
+
 export interface FakeGatewayOptions {
-  /** the virtual key the gateway accepts (Authorization: Bearer ...); undefined: any */
+  /** the virtual key the gateway accepts (Authorization: Bearer ...); undefined (and no `keys`): any */
   readonly apiKey?: string;
+  /** further virtual keys (callers' keys): accepted by chat and known to GET /key/info */
+  readonly keys?: Readonly<Record<string, FakeKey>>;
   readonly record?: boolean;
   /** the answer text; default: an extractive answer citing source [1] */
   readonly answer?: (prompt: string) => string;
@@ -151,18 +165,61 @@ export function extractiveAnswer(prompt: string): string {
   return first.length > 0 ? `${first} [1]` : 'I cannot answer from the provided documents.';
 }
 
-export function startFakeGateway(opts: FakeGatewayOptions = {}): Promise<FakeServer> {
+export interface FakeGateway extends FakeServer {
+  /** the bearer key of each chat completion call, in order (null: none sent) */
+  readonly chatKeys: Array<string | null>;
+  /** GET /key/info calls answered */
+  keyInfoCalls: number;
+}
+
+const AUTH_ERROR = { error: { message: 'Authentication Error, Invalid proxy server token passed. Unable to find token in cache or `LiteLLM_VerificationTokenTable`', type: 'auth_error', param: 'None', code: '401' } };
+
+export function startFakeGateway(opts: FakeGatewayOptions = {}): Promise<FakeGateway> {
   const answerOf = opts.answer ?? extractiveAnswer;
-  return makeServer((req, res, body) => {
+  const keys = opts.keys ?? {};
+  const chatKeys: Array<string | null> = [];
+  const bearer = (req: IncomingMessage): string | null => /^Bearer (\S+)$/.exec(req.headers['authorization'] ?? '')?.[1] ?? null;
+  const accepted = (k: string | null): boolean =>
+    opts.apiKey === undefined && opts.keys === undefined ? true : k !== null && (k === opts.apiKey || Object.hasOwn(keys, k));
+  const server = makeServer((req, res, body, fake) => {
     if (req.method === 'GET' && req.url === '/health/liveliness') {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('"I\'m alive!"');
       return;
     }
-    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return json(res, 404, { error: { message: 'not found' } });
-    if (opts.apiKey !== undefined && req.headers['authorization'] !== `Bearer ${opts.apiKey}`) {
-      return json(res, 401, { error: { message: 'Authentication Error, Invalid proxy server token passed.', type: 'auth_error', code: '401' } });
+    if (req.method === 'GET' && (req.url === '/key/info' || req.url?.startsWith('/key/info?'))) {
+      (fake as FakeGateway).keyInfoCalls++;
+      const k = bearer(req);
+      const known = k !== null ? keys[k] : undefined;
+      if (k === null || known === undefined) return json(res, 401, AUTH_ERROR);
+      // LiteLLM's info_key_fn: {"key": <the key it looked up>, "info": <the token row without "token">}
+      return json(res, 200, {
+        key: createHash('sha256').update(k).digest('hex'),
+        info: {
+          key_name: `sk-...${k.slice(-4)}`,
+          key_alias: known.key_alias ?? null,
+          spend: 0,
+          max_budget: known.max_budget ?? null,
+          expires: null,
+          models: [],
+          aliases: {},
+          config: {},
+          user_id: known.user_id ?? null,
+          team_id: known.team_id ?? null,
+          max_parallel_requests: null,
+          metadata: {},
+          tpm_limit: null,
+          rpm_limit: known.rpm_limit ?? null,
+          budget_duration: null,
+          blocked: null,
+          created_at: '2026-01-01T00:00:00Z',
+          litellm_budget_table: null,
+        },
+      });
     }
+    if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return json(res, 404, { error: { message: 'not found' } });
+    chatKeys.push(bearer(req));
+    if (!accepted(bearer(req))) return json(res, 401, AUTH_ERROR);
     const messages: Array<{ role: string; content: string }> = body?.messages ?? [];
     const prompt = messages.map((m) => m.content).join('\n');
     const text = answerOf(prompt);
@@ -189,4 +246,5 @@ export function startFakeGateway(opts: FakeGatewayOptions = {}): Promise<FakeSer
     if (body?.stream_options?.include_usage === true) ev({ ...base, choices: [], usage });
     res.end('data: [DONE]\n\n');
   }, { record: opts.record ?? true });
+  return server.then((s) => Object.assign(s, { chatKeys, keyInfoCalls: 0 }));
 }
