@@ -6,8 +6,8 @@ import { z } from 'zod';
  * Configuration: one YAML (or JSON) file named by RAG_CONFIG_PATH, validated here.
  * Secrets never come from the file, only from env vars:
  *   MILVUS_USERNAME / MILVUS_PASSWORD (or MILVUS_TOKEN)  Milvus auth
- *   GATEWAY_API_KEY                                    LiteLLM virtual key: readiness, and chat in auth.mode none
- *                                                      (in gateway-key mode answers use the caller's key)
+ *   GATEWAY_API_KEY                                    LiteLLM virtual key for chat in auth.mode none only
+ *                                                      (gateway-key mode: answers use the caller's key; readiness needs none)
  *   TEI_API_KEY                                        optional bearer token for TEI (TEI --api-key)
  * All objects are strict: an unknown (misspelt) key is an error naming the key path.
  */
