@@ -52,6 +52,8 @@ export interface ProxyConfigInputs {
   readonly embeddings?: Route;
   readonly rerank?: Route;
   readonly safetyUrl?: string;
+  /** The RAG service, reached by API clients through the /rag pass-through route. */
+  readonly ragUrl?: string;
 }
 
 /** LiteLLM's config.yaml: routes, guardrails, Redis and Prometheus. Secrets only as os.environ/ references. */
@@ -108,6 +110,12 @@ export function litellmProxyConfig(i: ProxyConfigInputs): Record<string, unknown
       database_url: "os.environ/DATABASE_URL",
       // Spend is recorded; prompt and response text are not.
       store_prompts_in_spend_logs: false,
+      // The RAG service behind the gateway's keys: /rag/<sub-path> -> <ragUrl>/<sub-path>
+      // (docs.litellm.ai/docs/proxy/pass_through: `path`, `target`, `include_subpath`, `auth: true`
+      // to require a LiteLLM key, `forward_headers` to pass the client's headers on: its key and
+      // traceparent). BerriAI/litellm pass_through_endpoints.py `_register_pass_through_endpoint`:
+      // auth=True adds the user_api_key_auth dependency; it was Enterprise-only in older releases.
+      ...(i.ragUrl ? { pass_through_endpoints: [{ path: "/rag", target: i.ragUrl, include_subpath: true, auth: true, forward_headers: true }] } : {}),
     },
   };
 }

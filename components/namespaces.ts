@@ -29,6 +29,7 @@ export const NAMESPACES = {
   embeddings: { name: "embeddings", component: "serving", podSecurity: "baseline", mesh: true, intraNamespace: false },
   vectordb: { name: "vectordb", component: "serving", podSecurity: "baseline", mesh: true, intraNamespace: true },
   safety: { name: "safety", component: "serving", podSecurity: "restricted", mesh: true, intraNamespace: false },
+  rag: { name: "rag", component: "serving", podSecurity: "restricted", mesh: true, intraNamespace: false },
   gateway: { name: "gateway", component: "edge", podSecurity: "restricted", mesh: true, intraNamespace: false },
 } as const satisfies Record<string, NamespaceSpec>;
 

@@ -12,6 +12,7 @@ import { TEI_METRICS_PORT } from "./embeddings";
 import { dnsFlows, istioFlows, policedNamespaces, scrapeFlow, WORKLOAD } from "./network-security";
 import { nvidiaFlows } from "./nvidia";
 import { observabilityFlows } from "./observability";
+import { ragFlows } from "./rag";
 import { safetyFlows } from "./safety";
 import { secretsFlows } from "./secrets";
 import { servingFlows } from "./serving";
@@ -33,6 +34,7 @@ export function declaredFlows(cfg: PlatformConfig): Flow[] {
     ...servingTelemetryFlows(cfg, encoders),
     ...vectorDbFlows(cfg, p),
     ...(cfg.safety.enabled ? safetyFlows(cfg, p) : []),
+    ...(cfg.rag.enabled ? ragFlows(cfg, p) : []),
     ...(cfg.edge.enabled
       ? gatewayFlows(cfg, p, { models: Object.keys(cfg.models).length > 0, embeddings: encoders.includes("embed"), rerank: encoders.includes("rerank"), safety: cfg.safety.enabled })
       : []),

@@ -380,6 +380,80 @@ const safetySchema = z
       ctx.addIssue({ code: "custom", path: ["azure", "endpoint"], message: "required when azure.enabled is true (https://<resource>.cognitiveservices.azure.com)" });
   });
 
+/** The RAG service (services/rag, docs/rag.md): retrieval and answer settings rendered into its config file. */
+const ragSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    image: z.discriminatedUnion("source", [
+      /** Build services/rag and push it to an ECR repository the stack owns. */
+      z.strictObject({ source: z.literal("build") }),
+      /** A published image, pinned by tag or digest (never :latest). */
+      z.strictObject({
+        source: z.literal("registry"),
+        ref: z
+          .string()
+          .regex(/^[\w.-]+(:\d+)?(\/[\w.-]+)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/, { error: "expected repository:tag or repository@sha256:<digest>" })
+          // eslint-disable-next-line no-restricted-syntax -- this is the check that rejects :latest
+          .refine((r) => !r.endsWith(":latest"), { error: "must be pinned; :latest is not allowed" }),
+      }),
+    ]).default({ source: "build" }),
+    replicas: replicas(1).default({ min: 1, max: 2 }),
+    targetCpuUtilization: int(20, 95).default(70),
+    /** Milvus collections the service may use; the first is the default. */
+    collections: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,254}$/, { error: "a Milvus collection name: letters, digits and _, starting with a letter or _" }))
+      .min(1)
+      .default(["rag_chunks"])
+      .refine((n) => new Set(n).size === n.length, { error: "collection names must be unique" }),
+    chunking: z
+      .strictObject({
+        /** Chunk size in o200k tokens (the chat model's tokenizer). */
+        maxTokens: int(16, 8192).default(300),
+        overlapTokens: int(0, 4096).default(40),
+      })
+      .prefault({})
+      .superRefine((c, ctx) => {
+        if (c.overlapTokens >= c.maxTokens) ctx.addIssue({ code: "custom", path: ["overlapTokens"], message: `must be smaller than rag.chunking.maxTokens (${c.maxTokens}), got ${c.overlapTokens}` });
+      }),
+    fusion: z
+      .discriminatedUnion("kind", [
+        z.strictObject({ kind: z.literal("rrf"), k: int(1, 16384).default(60) }),
+        z.strictObject({ kind: z.literal("weighted"), bm25: z.number().min(0).max(1), dense: z.number().min(0).max(1) }),
+      ])
+      .prefault({ kind: "rrf" })
+      .superRefine((f, ctx) => {
+        if (f.kind === "weighted" && f.bm25 + f.dense === 0) ctx.addIssue({ code: "custom", path: ["bm25"], message: "rag.fusion.bm25 and rag.fusion.dense cannot both be 0" });
+      }),
+    /** Candidates from each route (BM25, dense) before fusion. */
+    candidates: int(1, 16384).default(50),
+    topK: int(1, 200).default(8),
+    maxTopK: int(1, 1000).default(50),
+    rerank: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        /** Fused candidates sent to TEI /rerank. */
+        depth: int(1, 1000).default(32),
+        /** A rerank score below this is "not relevant" for /v1/answer. */
+        minScore: z.number().min(0).max(1).default(0.1),
+      })
+      .prefault({}),
+    /** Where a request's tenant comes from: the request, or the caller's LiteLLM team or user id. */
+    tenantFrom: z.enum(["request", "team_id", "user_id"]).default("request"),
+    /** Publish the service on the gateway as the /rag pass-through route (auth: true). */
+    gatewayRoute: z.boolean().default(true),
+    /** The chat model that answers (a `models` key); the call goes through the gateway. */
+    answerModel: z.string().min(1).default("gpt-oss-20b"),
+    maxAnswerTokens: int(16, 32768).default(1024),
+    /** Prompt budget (system + sources + question + answer) in the answer model's tokens. */
+    contextTokens: int(512, 1_000_000).default(8192),
+  })
+  .prefault({})
+  .superRefine((r, ctx) => {
+    if (r.topK > r.maxTopK) ctx.addIssue({ code: "custom", path: ["topK"], message: `must be <= rag.maxTopK (${r.maxTopK}), got ${r.topK}` });
+    if (r.rerank.enabled && r.rerank.depth < r.topK) ctx.addIssue({ code: "custom", path: ["rerank", "depth"], message: `must be >= rag.topK (${r.topK}) so that the reranked list fills the answer, got ${r.rerank.depth}` });
+    if (r.maxAnswerTokens >= r.contextTokens) ctx.addIssue({ code: "custom", path: ["maxAnswerTokens"], message: `must be smaller than rag.contextTokens (${r.contextTokens}), got ${r.maxAnswerTokens}` });
+  });
+
 const alertReceiverSchema = z.discriminatedUnion("type", [
   z.strictObject({ type: z.literal("none") }),
   z.strictObject({ type: z.literal("slack"), channel: z.string().regex(/^#[\w-]+$/), webhookUrlVaultRef: vaultRef }),
@@ -517,6 +591,7 @@ export const AREAS = {
   embeddings: embeddingsSchema,
   vectorDb: vectorDbSchema,
   safety: safetySchema,
+  rag: ragSchema,
   observability: observabilitySchema,
   vault: vaultSchema,
   budget: budgetSchema,
@@ -629,6 +704,23 @@ function crossChecks(c: DeepPartial<ParsedConfig>, add: (path: (string | number)
 
   if (c.vectorDb?.mode && env && env !== "dev" && c.vectorDb.mode !== "cluster")
     add(["vectorDb", "mode"], `${env} runs Milvus in cluster mode for HA, got "${c.vectorDb.mode}"`);
+
+  if (c.rag?.enabled) {
+    const key = c.rag.answerModel;
+    const model = key && c.models ? (c.models as Record<string, DeepPartial<z.output<typeof modelSchema>> | undefined>)[key] : undefined;
+    if (key && c.models && !model)
+      add(["rag", "answerModel"], `"${key}" is not a configured model (models: ${Object.keys(c.models).join(", ") || "none"}); set rag.answerModel to one of them, or add models.${key}`);
+    if (model?.maxModelLen !== undefined && c.rag.contextTokens !== undefined && c.rag.contextTokens > model.maxModelLen)
+      add(["rag", "contextTokens"], `must be <= models.${key}.maxModelLen (${model.maxModelLen}), the answer model's context, got ${c.rag.contextTokens}`);
+    if (c.embeddings?.embed && c.embeddings.embed.enabled === false) add(["rag", "enabled"], "the RAG service embeds through TEI: set embeddings.embed.enabled to true, or rag.enabled to false");
+    if (c.rag.rerank?.enabled && c.embeddings?.rerank && c.embeddings.rerank.enabled === false)
+      add(["rag", "rerank", "enabled"], "the reranker is off (embeddings.rerank.enabled: false): set rag.rerank.enabled to false, or turn the reranker on");
+    if (c.edge && c.edge.enabled === false) add(["rag", "enabled"], "the RAG service answers through the gateway and is reached through its /rag route: set edge.enabled to true, or rag.enabled to false");
+    const catalog = c.embeddings?.embed?.model ? (MODELS as Record<string, (typeof MODELS)[keyof typeof MODELS]>)[c.embeddings.embed.model] : undefined;
+    const embed = catalog && catalog.kind !== "llm" ? catalog : undefined;
+    if (embed && c.rag.chunking?.maxTokens !== undefined && c.rag.chunking.maxTokens > embed.maxInputTokens)
+      add(["rag", "chunking", "maxTokens"], `must be <= the embedding model's input limit (${embed.key}: ${embed.maxInputTokens} tokens), got ${c.rag.chunking.maxTokens}`);
+  }
 
   if (c.protection && env && env !== "dev" && c.protection.retainOnDelete === false && c.protection.protect === false)
     add(["protection"], `${env} must set retainOnDelete or protect so that stateful resources survive a destroy or refactor`);

@@ -12,6 +12,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import { Autoscaling } from "../components/autoscaling";
 import { Cluster } from "../components/cluster";
 import { Edge } from "../components/edge";
+import { GATEWAY_NS, GATEWAY_PORT, GATEWAY_RELEASE } from "../components/gateway";
 import { GpuCapacity } from "../components/gpu-capacity";
 import { costTags } from "../components/labels";
 import { MonitoringCrds } from "../components/monitoring-crds";
@@ -19,6 +20,7 @@ import { PlatformNamespaces } from "../components/namespaces";
 import { Network } from "../components/network";
 import { NetworkSecurity } from "../components/network-security";
 import { Observability } from "../components/observability";
+import { OTLP_HTTP_TRACES_ENDPOINT, RAG_NAMESPACE, RagService } from "../components/rag";
 import { declaredFlows } from "../components/platform-flows";
 import { Secrets } from "../components/secrets";
 import { Serving } from "../components/serving";
@@ -41,6 +43,7 @@ export interface Platform {
   readonly autoscaling: Autoscaling;
   readonly networkSecurity: NetworkSecurity;
   readonly serving: Serving;
+  readonly rag?: RagService;
   readonly edge?: Edge;
 }
 
@@ -129,6 +132,32 @@ export function createPlatform(config: PlatformConfig): Platform {
     withAws,
   );
 
+  // The RAG service (docs/rag.md): it calls Milvus, TEI and the gateway by their static in-cluster
+  // URLs, so it can come up before the gateway (its readiness reports the gateway until then).
+  const embed = serving.embeddings.embed;
+  const rag =
+    config.rag.enabled && embed
+      ? new RagService(
+          "rag",
+          {
+            config,
+            endpoints: {
+              milvus: serving.vectorDbEndpoint,
+              embed,
+              ...(serving.embeddings.rerank ? { rerank: serving.embeddings.rerank } : {}),
+              gateway: `http://${GATEWAY_RELEASE}.${GATEWAY_NS}.svc:${GATEWAY_PORT}`,
+              ...(tracing ? { otlpTraces: OTLP_HTTP_TRACES_ENDPOINT } : {}),
+            },
+            namespace: RAG_NAMESPACE,
+            istio: config.networkSecurity.istio.enabled,
+            secretStore: secrets.store,
+            k8sProvider,
+            dependsOn: [ns.rag, monitoringCrds.release, ...networkSecurity.meshReady],
+          },
+          withAws,
+        )
+      : undefined;
+
   // Edge: load balancer, LiteLLM gateway, its PostgreSQL and Redis.
   let edge: Edge | undefined;
   if (config.edge.enabled) {
@@ -153,6 +182,7 @@ export function createPlatform(config: PlatformConfig): Platform {
           ...route("embed"),
           ...route("rerank"),
           ...(serving.safetyUrl ? { safetyUrl: serving.safetyUrl } : {}),
+          ...(rag && config.rag.gatewayRoute ? { ragUrl: rag.url } : {}),
         },
         k8sProvider,
         secretStore: secrets.store,
@@ -177,6 +207,7 @@ export function createPlatform(config: PlatformConfig): Platform {
     autoscaling,
     networkSecurity,
     serving,
+    ...(rag ? { rag } : {}),
     ...(edge ? { edge } : {}),
   };
 }

@@ -28,6 +28,10 @@ export interface StackOutputs {
   readonly safetyUrl?: string;
   /** The safety image deployed, by digest. */
   readonly safetyImage?: pulumi.Output<string>;
+  /** The RAG service inside the cluster (API clients use the gateway's /rag route). */
+  readonly ragUrl?: string;
+  /** The RAG image deployed, by digest. */
+  readonly ragImage?: pulumi.Output<string>;
   readonly modelWeightsBucket: pulumi.Output<string>;
   readonly karpenterInterruptionQueue: pulumi.Output<string>;
   readonly prometheusUrl: string;
@@ -60,6 +64,7 @@ export function program(): StackOutputs {
     vectorDbEndpoint: p.serving.vectorDbEndpoint,
     ...(p.serving.safetyUrl ? { safetyUrl: p.serving.safetyUrl } : {}),
     ...(p.serving.safetyImage ? { safetyImage: p.serving.safetyImage } : {}),
+    ...(p.rag ? { ragUrl: p.rag.url, ragImage: p.rag.image } : {}),
     modelWeightsBucket: p.serving.weightsBucket,
     karpenterInterruptionQueue: p.gpuCapacity.karpenter.queueName,
     prometheusUrl: p.observability.prometheusUrl,

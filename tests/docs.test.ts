@@ -12,7 +12,7 @@ function documentedAs(key: string): string {
     .replace(/^embeddings\.(embed|rerank)(\.|$)/, "embeddings.<role>$2");
 }
 
-const SECTION_HEADINGS = new Set(["region", "environment", "tags", "network", "cluster", "gpuPools", "karpenter", "models", "embeddings", "vectorDb", "safety", "observability", "vault", "budget", "protection", "networkSecurity", "autoscaling", "edge"]);
+const SECTION_HEADINGS = new Set(["region", "environment", "tags", "network", "cluster", "gpuPools", "karpenter", "models", "embeddings", "vectorDb", "safety", "rag", "observability", "vault", "budget", "protection", "networkSecurity", "autoscaling", "edge"]);
 
 describe("docs/configuration.md", () => {
   it("documents every key the schema accepts", () => {

@@ -400,7 +400,7 @@ describe("network policies (prod's declared flows)", () => {
 
   it("puts a default-deny policy in every platform namespace and istio-system", () => {
     const denies = policies.filter((p) => p.metadata.name === "default-deny");
-    expect(denies.map((p) => p.metadata.namespace).sort()).toEqual(["embeddings", "external-secrets", "gateway", "inference", "istio-system", "keda", "monitoring", "nvidia", "safety", "tracing", "vectordb"]);
+    expect(denies.map((p) => p.metadata.namespace).sort()).toEqual(["embeddings", "external-secrets", "gateway", "inference", "istio-system", "keda", "monitoring", "nvidia", "rag", "safety", "tracing", "vectordb"]);
     for (const d of denies) expect(d.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
     expect(POD_IDENTITY_AGENT).toBe("169.254.170.23/32");
   });

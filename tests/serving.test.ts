@@ -178,7 +178,8 @@ describe.each(STACKS)("model servers in %s", (name) => {
       expect(so[0]!.inputs.spec.minReplicaCount).toBe(r.config.models[key as keyof typeof r.config.models]!.replicas.min);
     }
     const hpas = ofType(r, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
-    expect(hpas.map((h) => h.inputs.metadata.namespace)).toEqual(["safety"]);
+    // CPU HPAs only on the CPU services (safety, RAG): never on GPU pods.
+    expect(hpas.map((h) => h.inputs.metadata.namespace).sort()).toEqual(["rag", "safety"]);
     if (name === "prod") for (const so of ofType(r, "kubernetes:keda.sh/v1alpha1:ScaledObject").filter((x) => x.inputs.metadata.namespace === "inference")) expect(so.inputs.spec.minReplicaCount).toBeGreaterThanOrEqual(2);
   });
 
@@ -468,12 +469,12 @@ describe("safety service", () => {
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
     expect(d.inputs.spec.template.spec.securityContext.runAsNonRoot).toBe(true);
     expect(c.env.find((e: any) => e.name === "AZURE_CONTENT_SAFETY_KEY").valueFrom.secretKeyRef).toEqual({ name: "azure-content-safety", key: "key" });
-    const hpa = one(r, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+    const hpa = one(r, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "serving-safety-hpa");
     expect(hpa.inputs.spec).toMatchObject({ minReplicas: r.config.safety.replicas.min, maxReplicas: r.config.safety.replicas.max });
     expect(hpa.inputs.spec.metrics[0].resource).toEqual({ name: "cpu", target: { type: "Utilization", averageUtilization: r.config.safety.targetCpuUtilization } });
-    const image = one(r, "docker-build:index:Image");
+    const image = one(r, "docker-build:index:Image", "serving-safety-image");
     expect(image.inputs.tags[0]).toMatch(new RegExp(`:${contextHash()}$`));
-    expect(one(r, "aws:ecr/repository:Repository").inputs).toMatchObject({ imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
+    expect(one(r, "aws:ecr/repository:Repository", "serving-safety-repo").inputs).toMatchObject({ imageTagMutability: "IMMUTABLE", imageScanningConfiguration: { scanOnPush: true } });
   });
 
   it.each(STACKS)("%s: the rendered config file is valid for the service's own schema, and holds no secret", async (name) => {
