@@ -52,8 +52,6 @@ export interface ProxyConfigInputs {
   readonly embeddings?: Route;
   readonly rerank?: Route;
   readonly safetyUrl?: string;
-  /** The RAG service, reached by API clients through the /rag pass-through route. */
-  readonly ragUrl?: string;
 }
 
 /** LiteLLM's config.yaml: routes, guardrails, Redis and Prometheus. Secrets only as os.environ/ references. */
@@ -110,12 +108,6 @@ export function litellmProxyConfig(i: ProxyConfigInputs): Record<string, unknown
       database_url: "os.environ/DATABASE_URL",
       // Spend is recorded; prompt and response text are not.
       store_prompts_in_spend_logs: false,
-      // The RAG service behind the gateway's keys: /rag/<sub-path> -> <ragUrl>/<sub-path>
-      // (docs.litellm.ai/docs/proxy/pass_through: `path`, `target`, `include_subpath`, `auth: true`
-      // to require a LiteLLM key, `forward_headers` to pass the client's headers on: its key and
-      // traceparent). BerriAI/litellm pass_through_endpoints.py `_register_pass_through_endpoint`:
-      // auth=True adds the user_api_key_auth dependency; it was Enterprise-only in older releases.
-      ...(i.ragUrl ? { pass_through_endpoints: [{ path: "/rag", target: i.ragUrl, include_subpath: true, auth: true, forward_headers: true }] } : {}),
     },
   };
 }
@@ -212,6 +204,14 @@ export interface IngressInputs {
   readonly tags: Record<string, string>;
 }
 
+/**
+ * The ALB's IngressGroup (aws-load-balancer-controller, "IngressGroup": Ingresses with the same
+ * group.name share one ALB, their rules ordered by group.order, lower first). The RAG service's
+ * Ingress joins it for /rag (components/rag.ts), ahead of the gateway's catch-all "/".
+ */
+export const GATEWAY_INGRESS_GROUP = "llm-gateway";
+export const GATEWAY_INGRESS_ORDER = 100;
+
 /** The ALB: TLS from ACM, HTTP -> HTTPS, access logs, WAF, IP targets. */
 export function gatewayIngress(i: IngressInputs): k8s.networking.v1.IngressArgs {
   const a = "alb.ingress.kubernetes.io";
@@ -221,6 +221,8 @@ export function gatewayIngress(i: IngressInputs): k8s.networking.v1.IngressArgs 
       namespace: GATEWAY_NS,
       labels: recommendedLabels("gateway", "gateway"),
       annotations: {
+        [`${a}/group.name`]: GATEWAY_INGRESS_GROUP,
+        [`${a}/group.order`]: String(GATEWAY_INGRESS_ORDER),
         [`${a}/scheme`]: i.lb.scheme,
         [`${a}/target-type`]: "ip",
         [`${a}/listen-ports`]: JSON.stringify([{ HTTP: 80 }, { HTTPS: 443 }]),

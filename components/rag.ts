@@ -15,7 +15,13 @@
  * - Probes on /health and /ready, resources from the contract, zone spread, a PDB, a CPU HPA (no
  *   ScaledObject), a ServiceMonitor (Istio's merged metrics under STRICT mTLS); non-root uid 65532
  *   with a read-only root filesystem and no volume but the config.
- * - Flows (`ragFlows`): exactly what the contract lists, plus the gateway's /rag pass-through route.
+ * - Route for API clients (`rag.gatewayRoute`): an Ingress that joins the gateway's ALB
+ *   (IngressGroup) for /rag, so clients call https://<gateway host>/rag/v1/... with their LiteLLM
+ *   key; the service checks each key with the gateway (GET /key/info) and answers with it
+ *   (services/rag src/auth.ts, docs/rag.md). A LiteLLM pass-through route would need an
+ *   Enterprise licence for key auth (litellm proxy/pass_through_endpoints: `auth: true` raises
+ *   "Error Setting Authentication on Pass Through Endpoint" unless premium_user).
+ * - Flows (`ragFlows`): exactly what the contract lists, plus the ALB's /rag route.
  */
 import * as aws from "@pulumi/aws";
 import * as dockerBuild from "@pulumi/docker-build";
@@ -27,7 +33,7 @@ import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/mon
 import { MODELS, type Model } from "../infra/catalog/models";
 import type { PlatformConfig } from "../infra/config";
 import { flow, tcp, type Flow, type Peers, type PodPeer } from "./flows";
-import { GATEWAY_PODS, GATEWAY_PORT } from "./gateway";
+import { GATEWAY_INGRESS_GROUP, GATEWAY_INGRESS_ORDER, GATEWAY_PODS, GATEWAY_PORT, TLS_POLICY } from "./gateway";
 import { recommendedLabels } from "./labels";
 import { NAMESPACES } from "./namespaces";
 import { PORTS, scrapeFlow, WORKLOAD } from "./network-security";
@@ -45,7 +51,7 @@ export const RAG_NAMESPACE = NAMESPACES.rag.name;
 export const RAG_PORT = 8080;
 export const RAG_CONFIG_DIR = "/etc/rag";
 export const RAG_MILVUS_SECRET = "rag-milvus";
-/** The gateway's pass-through route to the service (general_settings.pass_through_endpoints). */
+/** The path API clients call on the gateway's ALB (the service strips it: server.pathPrefix). */
 export const RAG_ROUTE = "/rag";
 export const RAG_SOURCE_DIR = path.resolve(__dirname, "..", "services", "rag");
 /** What the Dockerfile copies into its build stage. */
@@ -183,6 +189,49 @@ export function ragUrl(namespace: string = RAG_NAMESPACE): string {
   return `http://${RAG_NAME}.${namespace}.svc:${RAG_PORT}`;
 }
 
+const POD_LABELS = { "app.kubernetes.io/component": "rag" };
+
+/**
+ * The /rag rule on the gateway's ALB: this Ingress joins the gateway's IngressGroup, ordered ahead
+ * of the gateway's "/" (aws-load-balancer-controller docs, "IngressGroup", group.name/group.order),
+ * on the HTTPS listener only (HTTP is redirected by the gateway's rule), with the same scheme,
+ * certificate and TLS policy; IP targets, health on /health.
+ */
+export function ragIngress(lb: PlatformConfig["edge"]["loadBalancer"], namespace: string): k8s.networking.v1.IngressArgs {
+  const a = "alb.ingress.kubernetes.io";
+  return {
+    metadata: {
+      name: RAG_NAME,
+      namespace,
+      labels: labels(),
+      annotations: {
+        [`${a}/group.name`]: GATEWAY_INGRESS_GROUP,
+        [`${a}/group.order`]: String(GATEWAY_INGRESS_ORDER - 10),
+        [`${a}/scheme`]: lb.scheme,
+        [`${a}/target-type`]: "ip",
+        [`${a}/listen-ports`]: JSON.stringify([{ HTTPS: 443 }]),
+        [`${a}/certificate-arn`]: lb.certificateArn!,
+        [`${a}/ssl-policy`]: TLS_POLICY,
+        [`${a}/healthcheck-path`]: "/health",
+      },
+    },
+    spec: {
+      ingressClassName: "alb",
+      rules: [{ http: { paths: [{ path: RAG_ROUTE, pathType: "Prefix", backend: { service: { name: RAG_NAME, port: { number: RAG_PORT } } } }] } }],
+    },
+  };
+}
+
+/** The ALB, outside the mesh, reaches the service in plaintext: its port is PERMISSIVE, the rest STRICT (as the gateway's). */
+export function ragPeerAuthentication(namespace: string): Record<string, unknown> {
+  return {
+    apiVersion: "security.istio.io/v1",
+    kind: "PeerAuthentication",
+    metadata: { name: "rag-from-alb", namespace, labels: recommendedLabels("rag-from-alb", "network-security") },
+    spec: { selector: { matchLabels: { ...POD_LABELS } }, mtls: { mode: "STRICT" }, portLevelMtls: { [RAG_PORT]: { mode: "PERMISSIVE" } } },
+  };
+}
+
 export interface RagServiceArgs {
   readonly config: PlatformConfig;
   readonly endpoints: RagEndpoints;
@@ -192,6 +241,8 @@ export interface RagServiceArgs {
   readonly secretStore: pulumi.Resource;
   readonly k8sProvider: k8s.Provider;
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
+  /** The gateway's load balancer, when the /rag route is published: its settings and what the Ingress waits for (the controller, the gateway's Ingress). */
+  readonly route?: { readonly loadBalancer: PlatformConfig["edge"]["loadBalancer"]; readonly dependsOn: pulumi.Input<pulumi.Resource>[] };
 }
 
 export class RagService extends pulumi.ComponentResource {
@@ -257,6 +308,11 @@ export class RagService extends pulumi.ComponentResource {
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, ragPdb(cfg, args.namespace), k8sOpts);
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, ragHpa(cfg, args.namespace), k8sOpts);
     new k8s.apiextensions.CustomResource(`${name}-monitor`, ragServiceMonitor(args.namespace, args.istio), k8sOpts);
+    if (args.route) {
+      const routeOpts = { ...k8sOpts, dependsOn: [...args.dependsOn, ...args.route.dependsOn] };
+      new k8s.networking.v1.Ingress(`${name}-ingress`, ragIngress(args.route.loadBalancer, args.namespace), routeOpts);
+      if (args.istio) new k8s.apiextensions.CustomResource(`${name}-alb-mtls`, ragPeerAuthentication(args.namespace) as k8s.apiextensions.CustomResourceArgs, routeOpts);
+    }
     this.url = ragUrl(args.namespace);
     this.registerOutputs({ image: this.image, url: this.url });
   }
@@ -270,11 +326,11 @@ export function milvusEntryPods(cfg: Pick<PlatformConfig, "vectorDb">): PodPeer 
 /**
  * The RAG service's flows (docs/rag.md "Deployment contract", Outbound): Milvus gRPC 19530, TEI
  * embed and rerank on 80, the gateway on 4000 (chat completions), OTLP to the collector when
- * tracing is on; Prometheus scrapes it; and the gateway calls it for the /rag pass-through route.
+ * tracing is on; Prometheus scrapes it; and the ALB (public subnets) reaches it for the /rag route.
  * DNS comes with the namespace (dnsFlows over policedNamespaces).
  */
-export function ragFlows(cfg: PlatformConfig, _p: Peers): Flow[] {
-  const self: PodPeer = { namespace: RAG_NAMESPACE, pods: { "app.kubernetes.io/component": "rag" } };
+export function ragFlows(cfg: PlatformConfig, p: Peers): Flow[] {
+  const self: PodPeer = { namespace: RAG_NAMESPACE, pods: POD_LABELS };
   const tei = (pods: Record<string, string>): PodPeer => ({ namespace: NAMESPACES.embeddings.name, pods });
   const rerank = cfg.rag.rerank.enabled && cfg.embeddings.rerank.enabled;
   return [
@@ -282,7 +338,7 @@ export function ragFlows(cfg: PlatformConfig, _p: Peers): Flow[] {
     flow("rag-to-tei-embed", self, tei(WORKLOAD.embeddings), tcp(PORTS.tei), "the RAG service embeds chunks and queries (POST /embed)"),
     ...(rerank ? [flow("rag-to-tei-rerank", self, tei(WORKLOAD.reranker), tcp(PORTS.tei), "the RAG service reranks candidates (POST /rerank)")] : []),
     flow("rag-to-gateway", self, GATEWAY_PODS, tcp(GATEWAY_PORT), "the RAG service's answers call the chat model through the gateway (POST /v1/chat/completions)"),
-    ...(cfg.rag.gatewayRoute ? [flow("gateway-to-rag", GATEWAY_PODS, self, tcp(RAG_PORT), `the gateway's ${RAG_ROUTE} pass-through route`)] : []),
+    ...(cfg.rag.gatewayRoute && cfg.edge.enabled ? [flow("alb-to-rag", p.loadBalancers, self, tcp(RAG_PORT), `the gateway's ALB routes ${RAG_ROUTE} to the service (IP targets) from the public subnets`)] : []),
     scrapeFlow("rag", self, [RAG_PORT], cfg.networkSecurity.istio.enabled),
     ...(cfg.observability.tracing.enabled ? [otlpFlow("rag", self)] : []),
   ];

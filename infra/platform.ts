@@ -132,31 +132,6 @@ export function createPlatform(config: PlatformConfig): Platform {
     withAws,
   );
 
-  // The RAG service (docs/rag.md): it calls Milvus, TEI and the gateway by their static in-cluster
-  // URLs, so it can come up before the gateway (its readiness reports the gateway until then).
-  const embed = serving.embeddings.embed;
-  const rag =
-    config.rag.enabled && embed
-      ? new RagService(
-          "rag",
-          {
-            config,
-            endpoints: {
-              milvus: serving.vectorDbEndpoint,
-              embed,
-              ...(serving.embeddings.rerank ? { rerank: serving.embeddings.rerank } : {}),
-              gateway: `http://${GATEWAY_RELEASE}.${GATEWAY_NS}.svc:${GATEWAY_PORT}`,
-              ...(tracing ? { otlpTraces: OTLP_HTTP_TRACES_ENDPOINT } : {}),
-            },
-            namespace: RAG_NAMESPACE,
-            istio: config.networkSecurity.istio.enabled,
-            secretStore: secrets.store,
-            k8sProvider,
-            dependsOn: [ns.rag, monitoringCrds.release, ...networkSecurity.meshReady],
-          },
-          withAws,
-        )
-      : undefined;
 
   // Edge: load balancer, LiteLLM gateway, its PostgreSQL and Redis.
   let edge: Edge | undefined;
@@ -182,7 +157,6 @@ export function createPlatform(config: PlatformConfig): Platform {
           ...route("embed"),
           ...route("rerank"),
           ...(serving.safetyUrl ? { safetyUrl: serving.safetyUrl } : {}),
-          ...(rag && config.rag.gatewayRoute ? { ragUrl: rag.url } : {}),
         },
         k8sProvider,
         secretStore: secrets.store,
@@ -191,6 +165,33 @@ export function createPlatform(config: PlatformConfig): Platform {
       withAws,
     );
   }
+
+  // The RAG service (docs/rag.md): it calls Milvus, TEI and the gateway by their static in-cluster
+  // URLs. Its /rag route joins the gateway's ALB, so it comes after the edge.
+  const embed = serving.embeddings.embed;
+  const rag =
+    config.rag.enabled && embed
+      ? new RagService(
+          "rag",
+          {
+            config,
+            endpoints: {
+              milvus: serving.vectorDbEndpoint,
+              embed,
+              ...(serving.embeddings.rerank ? { rerank: serving.embeddings.rerank } : {}),
+              gateway: `http://${GATEWAY_RELEASE}.${GATEWAY_NS}.svc:${GATEWAY_PORT}`,
+              ...(tracing ? { otlpTraces: OTLP_HTTP_TRACES_ENDPOINT } : {}),
+            },
+            namespace: RAG_NAMESPACE,
+            istio: config.networkSecurity.istio.enabled,
+            secretStore: secrets.store,
+            k8sProvider,
+            dependsOn: [ns.rag, monitoringCrds.release, ...networkSecurity.meshReady],
+            ...(edge && config.rag.gatewayRoute ? { route: { loadBalancer: config.edge.loadBalancer, dependsOn: [edge] } } : {}),
+          },
+          withAws,
+        )
+      : undefined;
 
   return {
     config,

@@ -134,6 +134,16 @@ describe("estimateCost", () => {
     expect(e.notPriced.join()).toContain("NAT gateway data processing");
   });
 
+  it("prices one ALB per IngressGroup, and one per ungrouped alb Ingress", () => {
+    const ing = (name: string, group?: string) => ({
+      type: "kubernetes:networking.k8s.io/v1:Ingress",
+      name,
+      inputs: { metadata: { annotations: group ? { "alb.ingress.kubernetes.io/group.name": group } : {} }, spec: { ingressClassName: "alb" } },
+    });
+    const e = estimateCost([ing("gateway", "g"), ing("rag", "g"), ing("other")], opts);
+    expect(e.lines.map((l) => l.item)).toEqual(["Application Load Balancer (gateway)", "Application Load Balancer (other)"]);
+  });
+
   it("prices an interface endpoint per AZ, and a gateway endpoint at nothing", () => {
     const e = estimateCost(
       [

@@ -17,7 +17,7 @@ describe.each(STACKS)("edge in %s", (name) => {
   it("puts an ALB Ingress in front of LiteLLM: TLS from ACM, HTTP redirected, scheme per env, access logs, WAF where enabled", async () => {
     const r = await stack(name);
     const lb = r.config.edge.loadBalancer;
-    const ing = one(r, "kubernetes:networking.k8s.io/v1:Ingress").inputs;
+    const ing = one(r, "kubernetes:networking.k8s.io/v1:Ingress", "edge-gateway-ingress").inputs;
     const a = ing.metadata.annotations;
     expect(ing.spec.ingressClassName).toBe("alb");
     expect(a[`${A}/scheme`]).toBe(lb.scheme);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
 import { networkFacts, peers } from "../components/flows";
-import { litellmProxyConfig } from "../components/gateway";
+import { gatewayIngress, litellmProxyConfig } from "../components/gateway";
 import { declaredFlows } from "../components/platform-flows";
 import { contextHash } from "../components/safety";
 import {
@@ -11,7 +11,9 @@ import {
   ragDeployment,
   ragFlows,
   ragHpa,
+  ragIngress,
   ragPdb,
+  ragPeerAuthentication,
   ragServiceConfig,
   ragServiceMonitor,
   type RagEndpoints,
@@ -142,7 +144,7 @@ describe("rag flows", () => {
       ["rag-to-tei-embed", JSON.stringify({ namespace: "embeddings", pods: { "app.kubernetes.io/component": "embeddings" } }), "80"],
       ["rag-to-tei-rerank", JSON.stringify({ namespace: "embeddings", pods: { "app.kubernetes.io/component": "reranker" } }), "80"],
       ["rag-to-gateway", JSON.stringify({ namespace: "gateway", pods: { "app.kubernetes.io/component": "gateway" } }), "4000"],
-      ["gateway-to-rag", JSON.stringify({ namespace: "rag", pods: { "app.kubernetes.io/component": "rag" } }), "8080"],
+      ["alb-to-rag", JSON.stringify({ namespace: "rag", pods: { "app.kubernetes.io/component": "rag" } }), "8080"],
       ["prometheus-scrapes-rag", JSON.stringify({ namespace: "rag", pods: { "app.kubernetes.io/component": "rag" } }), c.networkSecurity.istio.enabled ? "15020" : "8080"],
       ["rag-to-otel-collector", JSON.stringify({ namespace: "tracing", pods: { "app.kubernetes.io/name": "opentelemetry-collector" } }), "4317,4318"],
     ]);
@@ -161,10 +163,25 @@ describe("rag flows", () => {
   });
 });
 
-describe("the gateway's /rag pass-through route (pure builder)", () => {
-  it("forwards /rag/* to the service and requires a LiteLLM key; no route without the service", () => {
-    const gs = (litellmProxyConfig({ models: [{ name: "m", url: "http://m" }], ragUrl: "http://rag.rag.svc:8080" }) as any).general_settings;
-    expect(gs.pass_through_endpoints).toEqual([{ path: "/rag", target: "http://rag.rag.svc:8080", include_subpath: true, auth: true, forward_headers: true }]);
+describe("the /rag route on the gateway's ALB (pure builders)", () => {
+  const lb = { scheme: "internet-facing", certificateArn: "arn:aws:acm:us-east-1:1:certificate/x" } as any;
+
+  it("joins the gateway's IngressGroup ahead of its catch-all, on HTTPS, with the same certificate and scheme", () => {
+    const ing: any = ragIngress(lb, "rag");
+    const a = ing.metadata.annotations;
+    const gw: any = gatewayIngress({ lb, logsBucket: "b", tags: {} });
+    expect(a["alb.ingress.kubernetes.io/group.name"]).toBe(gw.metadata.annotations["alb.ingress.kubernetes.io/group.name"]);
+    expect(Number(a["alb.ingress.kubernetes.io/group.order"])).toBeLessThan(Number(gw.metadata.annotations["alb.ingress.kubernetes.io/group.order"]));
+    for (const k of ["scheme", "certificate-arn", "ssl-policy", "target-type"]) expect(a[`alb.ingress.kubernetes.io/${k}`]).toBe(gw.metadata.annotations[`alb.ingress.kubernetes.io/${k}`]);
+    expect(JSON.parse(a["alb.ingress.kubernetes.io/listen-ports"])).toEqual([{ HTTPS: 443 }]);
+    expect(ing.spec.rules[0].http.paths).toEqual([{ path: "/rag", pathType: "Prefix", backend: { service: { name: "rag", port: { number: 8080 } } } }]);
+  });
+
+  it("leaves the service's port PERMISSIVE for the ALB (outside the mesh), STRICT otherwise", () => {
+    expect((ragPeerAuthentication("rag") as any).spec).toEqual({ selector: { matchLabels: { "app.kubernetes.io/component": "rag" } }, mtls: { mode: "STRICT" }, portLevelMtls: { 8080: { mode: "PERMISSIVE" } } });
+  });
+
+  it("puts no pass-through route in LiteLLM's config (it needs an Enterprise licence for key auth)", () => {
     expect((litellmProxyConfig({ models: [{ name: "m", url: "http://m" }] }) as any).general_settings).not.toHaveProperty("pass_through_endpoints");
   });
 });
@@ -264,23 +281,30 @@ describe.each(STACKS)("rag in the %s stack", (name) => {
     });
   });
 
-  it("is reachable through the gateway's /rag pass-through route, and exports ragUrl", async () => {
+  it("is reachable on the gateway's ALB at /rag (an Ingress in its group, waiting for the edge), and exports ragUrl", async () => {
     const r = await stack(name);
-    const litellm = ofType(r, HELM_RELEASE_TYPE).find((x) => x.inputs.name === "litellm")!.inputs;
-    expect(litellm.values.proxy_config.general_settings.pass_through_endpoints).toEqual([{ path: "/rag", target: "http://rag.rag.svc:8080", include_subpath: true, auth: true, forward_headers: true }]);
+    const ing = inRag(r, "kubernetes:networking.k8s.io/v1:Ingress");
+    expect(ing).toHaveLength(1);
+    expect(ing[0]!.inputs.spec.rules[0].http.paths[0].path).toBe("/rag");
+    // Waiting for the edge component expands to its resources: the gateway's Ingress and the controller among them.
+    const gatewayIngressUrn = ofType(r, "kubernetes:networking.k8s.io/v1:Ingress").find((x) => x.inputs.metadata.namespace === "gateway")!.urn;
+    expect(ing[0]!.options.dependsOn).toContain(gatewayIngressUrn);
+    expect(ing[0]!.options.dependsOn).toContain(ofType(r, HELM_RELEASE_TYPE).find((x) => x.inputs.name === "aws-load-balancer-controller")!.urn);
+    expect(inRag(r, "kubernetes:security.istio.io/v1:PeerAuthentication")).toHaveLength(r.config.networkSecurity.istio.enabled ? 1 : 0);
     expect(r.outputs.ragUrl).toBe("http://rag.rag.svc:8080");
   });
 });
 
 describe("rag without the gateway route", () => {
-  it("deploys the service but registers no pass-through endpoint and no gateway-to-rag flow", async () => {
+  it("deploys the service but no Ingress and no alb-to-rag flow", async () => {
     const r = await stackWith("dev", (raw) => {
       raw["llm-platform:rag"].gatewayRoute = false;
     });
     expect(ofType(r, "kubernetes:apps/v1:Deployment").filter((d) => d.inputs.metadata.namespace === "rag")).toHaveLength(1);
     const litellm = ofType(r, HELM_RELEASE_TYPE).find((x) => x.inputs.name === "litellm")!.inputs;
     expect(litellm.values.proxy_config.general_settings).not.toHaveProperty("pass_through_endpoints");
-    expect(declaredFlows(r.config).map((f) => f.name)).not.toContain("gateway-to-rag");
+    expect(ofType(r, "kubernetes:networking.k8s.io/v1:Ingress").filter((x) => x.inputs.metadata.namespace === "rag")).toEqual([]);
+    expect(declaredFlows(r.config).map((f) => f.name)).not.toContain("alb-to-rag");
   });
 });
 

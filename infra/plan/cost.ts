@@ -11,7 +11,7 @@
  *   types the pool may launch; the lowest of those bounds is a true upper bound.
  * - NAT gateways, public IPv4 addresses, KMS keys as registered.
  * - RDS at its class price and gp3 storage (Multi-AZ doubles both; maximum at
- *   maxAllocatedStorage), ElastiCache per node, an ALB per `alb` Ingress (hourly plus one LCU),
+ *   maxAllocatedStorage), ElastiCache per node, an ALB per `alb` Ingress or IngressGroup (hourly plus one LCU),
  *   WAF per web ACL and rule.
  * - Block storage at its provisioned size: EBS volumes, PersistentVolumeClaims and StatefulSet
  *   volumeClaimTemplates (x replicas), at the gp3 price.
@@ -198,6 +198,8 @@ function fixed(category: CostLine["category"], item: string, r: CostResource, mo
 export function estimateCost(resources: readonly CostResource[], opts: CostOptions): CostEstimate {
   const lines: CostLine[] = [];
   const notPriced = new Set<string>();
+  /** IngressGroups already priced: the Ingresses of one group share one ALB (aws-load-balancer-controller, "IngressGroup"). */
+  const albGroups = new Set<string>();
   const unbounded = new Set<string>();
   // Under the CLI both a component and its children are visible; count each thing once.
   const hasAwsEks = resources.some((r) => r.type === "aws:eks/cluster:Cluster");
@@ -261,6 +263,9 @@ export function estimateCost(resources: readonly CostResource[], opts: CostOptio
       }
       case "kubernetes:networking.k8s.io/v1:Ingress": {
         if (get(r.inputs, "spec", "ingressClassName") !== "alb") break;
+        const group = get(r.inputs, "metadata", "annotations", "alb.ingress.kubernetes.io/group.name") as string | undefined;
+        if (group !== undefined && albGroups.has(group)) break;
+        if (group !== undefined) albGroups.add(group);
         const hourly = SERVICE_PRICES.albHourlyUsd.value + SERVICE_PRICES.albLcuHourlyUsd.value;
         lines.push(fixed("network", "Application Load Balancer", r, monthly(hourly), `$${SERVICE_PRICES.albHourlyUsd.value}/h + 1 LCU ($${SERVICE_PRICES.albLcuHourlyUsd.value}/h); more LCUs by traffic`));
         notPriced.add("ALB LCUs beyond one, by traffic ($0.008 per LCU-hour)");
