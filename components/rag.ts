@@ -27,6 +27,7 @@ import * as aws from "@pulumi/aws";
 import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor";
@@ -40,7 +41,7 @@ import { PORTS, scrapeFlow, WORKLOAD } from "./network-security";
 import { POOL_LABEL } from "./node-groups";
 import { containerSecurityContext, podSecurityContext } from "./pod-security";
 import { contextHash } from "./safety";
-import { generatedRef, Secrets } from "./secrets";
+import { generatedRef, parseVaultRef, Secrets } from "./secrets";
 import { COLLECTOR_NAME, otlpFlow, TRACING_NS } from "./tracing";
 import { milvusPodSelector } from "./vector-db";
 import { metricsAnnotations, metricsServicePorts, serviceMonitor } from "./workload-objects";
@@ -232,6 +233,47 @@ export function ragPeerAuthentication(namespace: string): Record<string, unknown
   };
 }
 
+export const RAG_EVAL_SECRET = "rag-eval-key";
+const EVAL_LABELS = { "app.kubernetes.io/component": "rag-eval" };
+
+/**
+ * The in-cluster retrieval evaluation (`rag.evaluation.enabled`, off by default): the service's
+ * own image runs `node /app/dist/eval.cjs --url <the service>` (services/rag eval/run.ts), which
+ * ingests the shipped fixture for a fresh tenant, asks its questions through /v1/search against
+ * the real TEI and Milvus, prints recall@k and MRR, deletes the documents, and fails below
+ * `minRecallAt5`. The key it calls with comes from Vault (the service checks callers' keys). The
+ * Job's name carries the image, so a new image runs it again.
+ */
+export function ragEvaluationJob(cfg: RagConfig, namespace: string, image: pulumi.Input<string>, imageKey: string): k8s.batch.v1.JobArgs {
+  const name = `rag-eval-${imageKey.slice(0, 8)}`;
+  return {
+    metadata: { name, namespace, labels: { ...recommendedLabels(name, "rag-eval"), ...EVAL_LABELS } },
+    spec: {
+      backoffLimit: 1,
+      activeDeadlineSeconds: 1800,
+      template: {
+        metadata: { labels: { ...recommendedLabels(name, "rag-eval"), ...EVAL_LABELS } },
+        spec: {
+          restartPolicy: "Never",
+          automountServiceAccountToken: false,
+          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: "In", values: ["cpu", "system"] }] }] } } },
+          securityContext: podSecurityContext({ runAsUser: 65532, runAsGroup: 65532 }),
+          containers: [
+            {
+              name: "eval",
+              image,
+              command: ["node", "/app/dist/eval.cjs", "--url", ragUrl(namespace), "--collection", cfg.collections[0]!, "--min-recall5", String(cfg.evaluation.minRecallAt5)],
+              env: [{ name: "RAG_EVAL_API_KEY", valueFrom: { secretKeyRef: { name: RAG_EVAL_SECRET, key: "api-key" } } }],
+              resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
+              securityContext: containerSecurityContext(),
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
 export interface RagServiceArgs {
   readonly config: PlatformConfig;
   readonly endpoints: RagEndpoints;
@@ -303,11 +345,21 @@ export class RagService extends pulumi.ComponentResource {
       { metadata: { name: `${RAG_NAME}-config`, namespace: args.namespace, labels: labels() }, data: { "config.yaml": stringify(ragServiceConfig(c, args.endpoints)) } },
       k8sOpts,
     );
-    new k8s.apps.v1.Deployment(`${name}-deployment`, ragDeployment(cfg, args.namespace, this.image), { ...k8sOpts, dependsOn: [cm, milvus, ...args.dependsOn], ignoreChanges: ["spec.replicas"] });
+    const deployment = new k8s.apps.v1.Deployment(`${name}-deployment`, ragDeployment(cfg, args.namespace, this.image), { ...k8sOpts, dependsOn: [cm, milvus, ...args.dependsOn], ignoreChanges: ["spec.replicas"] });
     new k8s.core.v1.Service(`${name}-service`, ragService(args.namespace, args.istio), k8sOpts);
     new k8s.policy.v1.PodDisruptionBudget(`${name}-pdb`, ragPdb(cfg, args.namespace), k8sOpts);
     new k8s.autoscaling.v2.HorizontalPodAutoscaler(`${name}-hpa`, ragHpa(cfg, args.namespace), k8sOpts);
     new k8s.apiextensions.CustomResource(`${name}-monitor`, ragServiceMonitor(args.namespace, args.istio), k8sOpts);
+    if (cfg.evaluation.enabled && cfg.evaluation.apiKeyVaultRef) {
+      const key = Secrets.externalSecret(
+        `${name}-eval-key`,
+        { name: RAG_EVAL_SECRET, namespace: args.namespace, component: "rag", data: [{ secretKey: "api-key", ref: parseVaultRef(cfg.evaluation.apiKeyVaultRef) }] },
+        args.secretStore,
+        k8sOpts,
+      );
+      const imageKey = cfg.image.source === "build" ? contextHash(RAG_SOURCE_DIR, RAG_BUILD_INPUTS) : createHash("sha256").update(cfg.image.ref).digest("hex");
+      new k8s.batch.v1.Job(`${name}-eval`, ragEvaluationJob(cfg, args.namespace, this.image, imageKey), { ...k8sOpts, dependsOn: [deployment, key, ...args.dependsOn], customTimeouts: { create: "35m" } });
+    }
     if (args.route) {
       const routeOpts = { ...k8sOpts, dependsOn: [...args.dependsOn, ...args.route.dependsOn] };
       new k8s.networking.v1.Ingress(`${name}-ingress`, ragIngress(args.route.loadBalancer, args.namespace), routeOpts);
@@ -340,6 +392,7 @@ export function ragFlows(cfg: PlatformConfig, p: Peers): Flow[] {
     flow("rag-to-gateway", self, GATEWAY_PODS, tcp(GATEWAY_PORT), "the RAG service's answers call the chat model through the gateway (POST /v1/chat/completions)"),
     ...(cfg.rag.gatewayRoute && cfg.edge.enabled ? [flow("alb-to-rag", p.loadBalancers, self, tcp(RAG_PORT), `the gateway's ALB routes ${RAG_ROUTE} to the service (IP targets) from the public subnets`)] : []),
     scrapeFlow("rag", self, [RAG_PORT], cfg.networkSecurity.istio.enabled),
+    ...(cfg.rag.evaluation.enabled ? [flow("rag-eval-to-rag", { namespace: RAG_NAMESPACE, pods: EVAL_LABELS }, self, tcp(RAG_PORT), "the evaluation Job calls the service's API")] : []),
     ...(cfg.observability.tracing.enabled ? [otlpFlow("rag", self)] : []),
   ];
 }

@@ -115,8 +115,10 @@ export function generatedRef(pathPrefix: string, name: GeneratedName, key: strin
 }
 
 /** Every Vault path the platform reads: its own prefix, plus operator references outside it. */
-export function platformReadPaths(cfg: Pick<PlatformConfig, "vault" | "observability">): string[] {
+export function platformReadPaths(cfg: Pick<PlatformConfig, "vault" | "observability"> & Partial<Pick<PlatformConfig, "rag">>): string[] {
   const refs = [cfg.vault.operatorSecrets.huggingfaceToken, cfg.vault.operatorSecrets.azureContentSafetyKey];
+  const evalKey = cfg.rag?.enabled && cfg.rag.evaluation.enabled ? cfg.rag.evaluation.apiKeyVaultRef : undefined;
+  if (evalKey) refs.push(evalKey);
   const r = cfg.observability.alertmanager.receiver;
   if (r.type === "slack") refs.push(r.webhookUrlVaultRef);
   if (r.type === "pagerduty") refs.push(r.routingKeyVaultRef);
@@ -267,7 +269,7 @@ export function esoValues(replicas: number): Record<string, unknown> {
 }
 
 export interface SecretsArgs {
-  readonly config: Pick<PlatformConfig, "vault" | "observability" | "environment" | "edge">;
+  readonly config: Pick<PlatformConfig, "vault" | "observability" | "environment" | "edge" | "rag">;
   readonly clusterName: string;
   /** The cluster's OIDC issuer, as pulumi-eks reports it (with or without `https://`). */
   readonly oidcIssuer: pulumi.Input<string>;

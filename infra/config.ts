@@ -439,8 +439,26 @@ const ragSchema = z
       .prefault({}),
     /** Where a request's tenant comes from: the request, or the caller's LiteLLM team or user id. */
     tenantFrom: z.enum(["request", "team_id", "user_id"]).default("request"),
-    /** Publish the service on the gateway as the /rag pass-through route (auth: true). */
+    /** Publish the service at /rag on the gateway's ALB (components/rag.ts ragIngress). */
     gatewayRoute: z.boolean().default(true),
+    /**
+     * The in-cluster retrieval evaluation (services/rag eval/run.ts --url): a Job that ingests the
+     * shipped fixture for a fresh tenant into the real TEI and Milvus, asks its questions and
+     * deletes the documents. Off by default; it needs a LiteLLM key the operator put in Vault.
+     */
+    evaluation: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        /** A LiteLLM key for the Job, "path#key" in the KV mount (never the value). */
+        apiKeyVaultRef: vaultRef.optional(),
+        /** The Job fails when hybrid + rerank recall@5 is below this. */
+        minRecallAt5: z.number().min(0).max(1).default(0.6),
+      })
+      .prefault({})
+      .superRefine((e, ctx) => {
+        if (e.enabled && !e.apiKeyVaultRef)
+          ctx.addIssue({ code: "custom", path: ["apiKeyVaultRef"], message: 'required when rag.evaluation.enabled is true: a LiteLLM key in Vault, e.g. "llm-platform/<env>/rag-eval#api-key" (the service checks callers\' keys)' });
+      }),
     /** The chat model that answers (a `models` key); the call goes through the gateway. */
     answerModel: z.string().min(1).default("gpt-oss-20b"),
     maxAnswerTokens: int(16, 32768).default(1024),

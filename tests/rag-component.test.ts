@@ -20,6 +20,12 @@ import {
 } from "../components/rag";
 import { ConfigError, parsePlatformConfig, PROJECT, type PlatformConfig } from "../infra/config";
 import { HELM_RELEASE_TYPE } from "../infra/plan/render";
+import { admissionProblems } from "./cluster/admission";
+import { buildModel } from "./cluster/model";
+import { networkProblems } from "./cluster/network";
+import { orderingProblems } from "./cluster/ordering";
+import { referenceProblems } from "./cluster/references";
+import { secretsProblems } from "./cluster/secrets";
 import { ofType, readStackConfig, stack, STACKS, stackWith, type RunResult } from "./support/stacks";
 
 const ENDPOINTS: RagEndpoints = {
@@ -320,5 +326,34 @@ describe("rag disabled", () => {
     const litellm = ofType(r, HELM_RELEASE_TYPE).find((x) => x.inputs.name === "litellm")!.inputs;
     expect(litellm.values.proxy_config.general_settings).not.toHaveProperty("pass_through_endpoints");
     expect(r.outputs).not.toHaveProperty("ragUrl");
+  });
+});
+
+describe("the in-cluster evaluation Job (off by default)", () => {
+  it("is off in every committed stack", async () => {
+    for (const name of STACKS) expect(ofType(await stack(name), "kubernetes:batch/v1:Job").filter((j) => j.inputs.metadata.namespace === "rag")).toEqual([]);
+  });
+
+  it("needs a LiteLLM key in Vault when enabled, and says so", () => {
+    expect(problems("dev", (r) => (r.rag.evaluation = { enabled: true }))).toEqual([
+      { path: "rag.evaluation.apiKeyVaultRef", message: expect.stringMatching(/^required when rag\.evaluation\.enabled is true: a LiteLLM key in Vault/) },
+    ]);
+  });
+
+  it("when enabled, runs the shipped questions against the service with a key from Vault, and passes the cluster model", async () => {
+    const r = await stackWith("prod", (raw) => {
+      raw["llm-platform:rag"].evaluation = { enabled: true, apiKeyVaultRef: "llm-platform/prod/rag-eval#api-key", minRecallAt5: 0.7 };
+    });
+    const job = ofType(r, "kubernetes:batch/v1:Job").find((j) => j.inputs.metadata.namespace === "rag")!;
+    const c = job.inputs.spec.template.spec.containers[0];
+    expect(c.command).toEqual(["node", "/app/dist/eval.cjs", "--url", "http://rag.rag.svc:8080", "--collection", r.config.rag.collections[0], "--min-recall5", "0.7"]);
+    expect(c.env).toEqual([{ name: "RAG_EVAL_API_KEY", valueFrom: { secretKeyRef: { name: "rag-eval-key", key: "api-key" } } }]);
+    const es = inRag(r, "kubernetes:external-secrets.io/v1:ExternalSecret").find((x) => x.inputs.metadata.name === "rag-eval-key")!;
+    expect(es.inputs.spec.data).toEqual([{ secretKey: "api-key", remoteRef: { key: "llm-platform/prod/rag-eval", property: "api-key" } }]);
+    // The whole cluster model holds with the Job in: its flow, its admission, its Secret's Vault path.
+    const m = buildModel(r);
+    const policies = m.objects.filter((o) => o.obj.kind === "NetworkPolicy").map((o) => o.obj as any);
+    expect(networkProblems({ model: m, flows: declaredFlows(r.config), policies, facts: networkFacts(r.config) })).toEqual([]);
+    expect([...admissionProblems(m), ...referenceProblems(m), ...orderingProblems(m), ...secretsProblems(m)]).toEqual([]);
   });
 });
