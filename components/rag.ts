@@ -23,8 +23,6 @@
  *   "Error Setting Authentication on Pass Through Endpoint" unless premium_user).
  * - Flows (`ragFlows`): exactly what the contract lists, plus the ALB's /rag route.
  */
-import * as aws from "@pulumi/aws";
-import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
@@ -45,6 +43,7 @@ import { generatedRef, parseVaultRef, Secrets } from "./secrets";
 import { COLLECTOR_NAME, otlpFlow, TRACING_NS } from "./tracing";
 import { milvusPodSelector } from "./vector-db";
 import { metricsAnnotations, metricsServicePorts, serviceMonitor } from "./workload-objects";
+import { serviceImage } from "./service-image";
 
 export const RAG_NAME = "rag";
 export const RAG_NAMESPACE = NAMESPACES.rag.name;
@@ -297,41 +296,7 @@ export class RagService extends pulumi.ComponentResource {
     const cfg = c.rag;
     const child = { parent: this };
 
-    if (cfg.image.source === "build") {
-      const repo = new aws.ecr.Repository(
-        `${name}-repo`,
-        {
-          name: `${c.cluster.name}/rag`,
-          imageTagMutability: "IMMUTABLE",
-          imageScanningConfiguration: { scanOnPush: true },
-          encryptionConfigurations: [{ encryptionType: "AES256" }],
-          forceDelete: false,
-        },
-        child,
-      );
-      new aws.ecr.LifecyclePolicy(
-        `${name}-repo`,
-        { repository: repo.name, policy: JSON.stringify({ rules: [{ rulePriority: 1, description: "keep the last 20 images", selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 20 }, action: { type: "expire" } }] }) },
-        child,
-      );
-      const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, child);
-      const image = new dockerBuild.Image(
-        `${name}-image`,
-        {
-          context: { location: RAG_SOURCE_DIR },
-          dockerfile: { location: path.join(RAG_SOURCE_DIR, "Dockerfile") },
-          platforms: ["linux/amd64"],
-          push: true,
-          buildOnPreview: false,
-          tags: [pulumi.interpolate`${repo.repositoryUrl}:${contextHash(RAG_SOURCE_DIR, RAG_BUILD_INPUTS)}`],
-          registries: [{ address: repo.repositoryUrl, username: auth.userName, password: pulumi.secret(auth.password) }],
-        },
-        child,
-      );
-      this.image = image.ref;
-    } else {
-      this.image = pulumi.output(cfg.image.ref);
-    }
+    this.image = serviceImage(name, { image: cfg.image, repositoryName: `${c.cluster.name}/rag`, sourceDir: RAG_SOURCE_DIR, contextHash: contextHash(RAG_SOURCE_DIR, RAG_BUILD_INPUTS) }, child);
 
     const k8sOpts = { parent: this, provider: args.k8sProvider, dependsOn: args.dependsOn };
     const milvus = Secrets.externalSecret(

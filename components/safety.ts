@@ -10,8 +10,6 @@
  * - Probes on /health and /ready, resources, a PDB, a CPU-based HPA (the service is CPU-bound,
  *   no GPU), a ServiceMonitor; non-root with a read-only root filesystem.
  */
-import * as aws from "@pulumi/aws";
-import * as dockerBuild from "@pulumi/docker-build";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
@@ -28,6 +26,7 @@ import { flow, tcp, type Flow, type Peers } from "./flows";
 import { NAMESPACES } from "./namespaces";
 import { scrapeFlow } from "./network-security";
 import { containerSecurityContext, podSecurityContext } from "./pod-security";
+import { serviceImage } from "./service-image";
 
 export const SAFETY_NAME = "safety";
 export const AZURE_KEY_SECRET = "azure-content-safety";
@@ -200,41 +199,7 @@ export class SafetyService extends pulumi.ComponentResource {
     const cfg = args.config;
     const child = { parent: this };
 
-    if (cfg.image.source === "build") {
-      const repo = new aws.ecr.Repository(
-        `${name}-repo`,
-        {
-          name: `${args.clusterName}/safety`,
-          imageTagMutability: "IMMUTABLE",
-          imageScanningConfiguration: { scanOnPush: true },
-          encryptionConfigurations: [{ encryptionType: "AES256" }],
-          forceDelete: false,
-        },
-        child,
-      );
-      new aws.ecr.LifecyclePolicy(
-        `${name}-repo`,
-        { repository: repo.name, policy: JSON.stringify({ rules: [{ rulePriority: 1, description: "keep the last 20 images", selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 20 }, action: { type: "expire" } }] }) },
-        child,
-      );
-      const auth = aws.ecr.getAuthorizationTokenOutput({ registryId: repo.registryId }, child);
-      const image = new dockerBuild.Image(
-        `${name}-image`,
-        {
-          context: { location: SAFETY_SOURCE_DIR },
-          dockerfile: { location: path.join(SAFETY_SOURCE_DIR, "Dockerfile") },
-          platforms: ["linux/amd64"],
-          push: true,
-          buildOnPreview: false,
-          tags: [pulumi.interpolate`${repo.repositoryUrl}:${contextHash()}`],
-          registries: [{ address: repo.repositoryUrl, username: auth.userName, password: pulumi.secret(auth.password) }],
-        },
-        child,
-      );
-      this.image = image.ref;
-    } else {
-      this.image = pulumi.output(cfg.image.ref);
-    }
+    this.image = serviceImage(name, { image: cfg.image, repositoryName: `${args.clusterName}/safety`, sourceDir: SAFETY_SOURCE_DIR, contextHash: contextHash() }, child);
 
     const k8sOpts = { parent: this, provider: args.k8sProvider, dependsOn: args.dependsOn };
     const cm = new k8s.core.v1.ConfigMap(

@@ -330,22 +330,27 @@ const vectorDbSchema = z
       ctx.addIssue({ code: "custom", path: ["mode"], message: "standalone runs one pod; set mode: cluster to scale query, data or proxy nodes" });
   });
 
+/**
+ * The image of a service we ship: `build` builds services/<name> and pushes it to an ECR
+ * repository the stack owns (components/service-image.ts); `registry` is a published image,
+ * pinned by tag or digest (never :latest).
+ */
+const serviceImageSchema = z.discriminatedUnion("source", [
+  z.strictObject({ source: z.literal("build") }),
+  z.strictObject({
+    source: z.literal("registry"),
+    ref: z
+      .string()
+      .regex(/^[\w.-]+(:\d+)?(\/[\w.-]+)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/, { error: "expected repository:tag or repository@sha256:<digest>" })
+      // eslint-disable-next-line no-restricted-syntax -- this is the check that rejects :latest
+      .refine((r) => !r.endsWith(":latest"), { error: "must be pinned; :latest is not allowed" }),
+  }),
+]);
+
 const safetySchema = z
   .strictObject({
     enabled: z.boolean().default(true),
-    image: z.discriminatedUnion("source", [
-      /** Build services/safety and push it to an ECR repository the stack owns. */
-      z.strictObject({ source: z.literal("build") }),
-      /** A published image, pinned by tag or digest (never :latest). */
-      z.strictObject({
-        source: z.literal("registry"),
-        ref: z
-          .string()
-          .regex(/^[\w.-]+(:\d+)?(\/[\w.-]+)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/, { error: "expected repository:tag or repository@sha256:<digest>" })
-          // eslint-disable-next-line no-restricted-syntax -- this is the check that rejects :latest
-          .refine((r) => !r.endsWith(":latest"), { error: "must be pinned; :latest is not allowed" }),
-      }),
-    ]),
+    image: serviceImageSchema,
     replicas: replicas(1),
     targetCpuUtilization: int(20, 95).default(70),
     /** What the service answers when Azure AI Content Safety is unreachable. */
@@ -384,19 +389,7 @@ const safetySchema = z
 const ragSchema = z
   .strictObject({
     enabled: z.boolean().default(false),
-    image: z.discriminatedUnion("source", [
-      /** Build services/rag and push it to an ECR repository the stack owns. */
-      z.strictObject({ source: z.literal("build") }),
-      /** A published image, pinned by tag or digest (never :latest). */
-      z.strictObject({
-        source: z.literal("registry"),
-        ref: z
-          .string()
-          .regex(/^[\w.-]+(:\d+)?(\/[\w.-]+)+(:[\w][\w.-]{0,127}|@sha256:[a-f0-9]{64})$/, { error: "expected repository:tag or repository@sha256:<digest>" })
-          // eslint-disable-next-line no-restricted-syntax -- this is the check that rejects :latest
-          .refine((r) => !r.endsWith(":latest"), { error: "must be pinned; :latest is not allowed" }),
-      }),
-    ]).default({ source: "build" }),
+    image: serviceImageSchema.default({ source: "build" }),
     replicas: replicas(1).default({ min: 1, max: 2 }),
     targetCpuUtilization: int(20, 95).default(70),
     /** Milvus collections the service may use; the first is the default. */
