@@ -42,7 +42,7 @@ import { contextHash } from "./safety";
 import { generatedRef, parseVaultRef, Secrets } from "./secrets";
 import { COLLECTOR_NAME, otlpFlow, TRACING_NS } from "./tracing";
 import { milvusPodSelector } from "./vector-db";
-import { metricsAnnotations, metricsServicePorts, serviceMonitor } from "./workload-objects";
+import { cpuHpa, metricsAnnotations, metricsServicePorts, serviceMonitor } from "./workload-objects";
 import { serviceImage } from "./service-image";
 
 export const RAG_NAME = "rag";
@@ -156,15 +156,7 @@ export function ragDeployment(cfg: RagConfig, namespace: string, image: pulumi.I
 }
 
 export function ragHpa(cfg: RagConfig, namespace: string): k8s.autoscaling.v2.HorizontalPodAutoscalerArgs {
-  return {
-    metadata: { name: RAG_NAME, namespace, labels: labels() },
-    spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: RAG_NAME },
-      minReplicas: cfg.replicas.min,
-      maxReplicas: cfg.replicas.max,
-      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: cfg.targetCpuUtilization } } }],
-    },
-  };
+  return cpuHpa({ name: RAG_NAME, namespace, labels: labels() }, { ...cfg.replicas, targetCpuUtilization: cfg.targetCpuUtilization });
 }
 
 export function ragPdb(cfg: RagConfig, namespace: string): k8s.policy.v1.PodDisruptionBudgetArgs {

@@ -21,7 +21,7 @@ import type { PlatformConfig } from "../infra/config";
 import { recommendedLabels } from "./labels";
 import { PORTS } from "./network-security";
 import { POOL_LABEL } from "./node-groups";
-import { metricsServicePorts, serviceMonitor } from "./workload-objects";
+import { cpuHpa, metricsServicePorts, serviceMonitor } from "./workload-objects";
 import { flow, tcp, type Flow, type Peers } from "./flows";
 import { NAMESPACES } from "./namespaces";
 import { scrapeFlow } from "./network-security";
@@ -154,15 +154,7 @@ export function safetyDeployment(cfg: SafetyConfig, namespace: string, image: pu
 }
 
 export function safetyHpa(cfg: SafetyConfig, namespace: string): k8s.autoscaling.v2.HorizontalPodAutoscalerArgs {
-  return {
-    metadata: { name: SAFETY_NAME, namespace, labels: labels() },
-    spec: {
-      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: SAFETY_NAME },
-      minReplicas: cfg.replicas.min,
-      maxReplicas: cfg.replicas.max,
-      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: cfg.targetCpuUtilization } } }],
-    },
-  };
+  return cpuHpa({ name: SAFETY_NAME, namespace, labels: labels() }, { ...cfg.replicas, targetCpuUtilization: cfg.targetCpuUtilization });
 }
 
 /** The Service: the API port, and under Istio the sidecar's merged metrics port. */

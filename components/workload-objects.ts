@@ -1,3 +1,4 @@
+import type * as k8s from "@pulumi/kubernetes";
 /**
  * Builders shared by the serving workloads: the ServiceMonitor that scrapes one endpoint of a
  * Service, and the KEDA ScaledObject around a Deployment. Each workload supplies its names,
@@ -108,6 +109,22 @@ export function scaledObject(meta: ObjectMeta, a: ScaledObjectArgs): IScaledObje
       cooldownPeriod: a.cooldownPeriod,
       ...(a.advanced ? { advanced: a.advanced } : {}),
       triggers: a.triggers,
+    },
+  };
+}
+
+/**
+ * A CPU HorizontalPodAutoscaler for the Deployment of the same name: only for the CPU-bound
+ * services we ship (safety, RAG), never for GPU pods (KEDA scales those on their own signals).
+ */
+export function cpuHpa(meta: ObjectMeta, a: { readonly min: number; readonly max: number; readonly targetCpuUtilization: number }): k8s.autoscaling.v2.HorizontalPodAutoscalerArgs {
+  return {
+    metadata: { ...meta },
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: meta.name },
+      minReplicas: a.min,
+      maxReplicas: a.max,
+      metrics: [{ type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: a.targetCpuUtilization } } }],
     },
   };
 }
