@@ -5,7 +5,7 @@
  */
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { INSTANCE_TYPES } from "../infra/catalog/instances";
-import { estimateCost, parseQuantity } from "../infra/plan/cost";
+import { estimateCost, parseQuantity } from "../infra/cost";
 import { isTaggable, providerDefaultTags } from "./lib/aws";
 import {
   AWS_EKS_CLUSTER,

@@ -1,6 +1,6 @@
 /**
  * The guardrails, as a list: policies/index.ts serves them as a CrossGuard pack under the Pulumi
- * CLI, and the offline plan (infra/plan/policies.ts) and the tests run the same objects
+ * CLI, and the offline plan (stacks/plan/policies.ts) and the tests run the same objects
  * in-process. Nothing here starts the policy server.
  */
 import type { EnforcementLevel, Policies } from "@pulumi/policy";

@@ -3,7 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parsePlatformConfig, PROJECT, type PlatformConfig } from "../infra/config";
-import { plan } from "../infra/plan/plan";
+import { plan } from "../stacks/plan/plan";
 import { readStackConfig, STACKS } from "./support/stacks";
 
 /** The stack file's config map as parsePlatformConfig takes it. */

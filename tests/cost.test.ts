@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { estimateCost, nodeGroupLine, nodePoolLine, parseQuantity, type CostResource } from "../infra/plan/cost";
+import { estimateCost, nodeGroupLine, nodePoolLine, parseQuantity, type CostResource } from "../infra/cost";
 
 const opts = { spotDiscount: 0.6 };
 

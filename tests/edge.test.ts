@@ -5,7 +5,7 @@ import { LBC_POLICY, loadBalancerControllerValues } from "../components/load-bal
 import { platformNetworkPolicies } from "../components/network-security";
 import { declaredFlows } from "../components/platform-flows";
 import { CHARTS, IMAGES } from "../infra/catalog/versions";
-import { HELM_RELEASE_TYPE } from "../infra/plan/render";
+import { HELM_RELEASE_TYPE } from "../stacks/plan/render";
 import { allowed, type Pod } from "./support/netpol";
 import { MODELS } from "../infra/catalog/models";
 import { ofType, one, stack, STACKS, stackWith, type RunResult } from "./support/stacks";
@@ -121,7 +121,7 @@ describe.each(STACKS)("edge in %s", (name) => {
 
   it("prices the ALB, RDS, ElastiCache and WAF into the budget", async () => {
     const r = await stack(name);
-    const { estimateCost } = await import("../infra/plan/cost");
+    const { estimateCost } = await import("../infra/cost");
     const e = estimateCost(r.resources, { spotDiscount: r.config.budget.spotDiscount });
     const items = e.lines.map((l) => l.item).join("\n");
     expect(items).toMatch(/RDS PostgreSQL/);

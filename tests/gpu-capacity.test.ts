@@ -13,7 +13,7 @@ import {
 } from "../components/karpenter";
 import { gpuNodeGroupSpec, gpuNodeLabels, launchTemplateArgs, nodeGroupArgs, systemNodeGroupSpec } from "../components/node-groups";
 import { DEVICE_PLUGIN_DEFAULT_AFFINITY_TERMS, dcgmExporterValues, devicePluginValues } from "../components/nvidia";
-import { HELM_RELEASE_TYPE } from "../infra/plan/render";
+import { HELM_RELEASE_TYPE } from "../stacks/plan/render";
 import { get, ofType, one, stack, STACKS, type RunResult } from "./support/stacks";
 
 const MNG = "eks:index:ManagedNodeGroup";

@@ -2,8 +2,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { MOCK_SECRET_VALUE } from "../infra/plan/mocks";
-import { plan } from "../infra/plan/plan";
+import { MOCK_SECRET_VALUE } from "../stacks/plan/mocks";
+import { plan } from "../stacks/plan/plan";
 import { planOf, readStackConfig, STACKS } from "./support/stacks";
 
 function filesUnder(dir: string): string[] {

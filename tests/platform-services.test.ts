@@ -10,7 +10,7 @@ import { alertmanagerConfig, kubePrometheusStackValues, RECEIVER_SECRET_DIR } fr
 import { clusterSecretStore, esoJwtRoleArgs, externalSecret, issuerUrl, jwtAuthBackendArgs, parseVaultRef, platformReadPaths, vaultJwtAudience, vaultPolicy } from "../components/secrets";
 import { ALL_METRICS, HISTOGRAMS } from "../infra/catalog/metrics";
 import { CHARTS } from "../infra/catalog/versions";
-import { HELM_RELEASE_TYPE } from "../infra/plan/render";
+import { HELM_RELEASE_TYPE } from "../stacks/plan/render";
 import { allowed, type Pod } from "./support/netpol";
 import { metricNames } from "./support/promql";
 import { ofType, one, stack, STACKS, type RunResult } from "./support/stacks";
@@ -203,7 +203,7 @@ describe("secrets", () => {
   describe.each(STACKS)("in %s", (name) => {
     it("configures Vault: JWT auth against this cluster's OIDC issuer, a read-only policy, a role bound to ESO", async () => {
       const r = await stack(name);
-      // The issuer the mock eks.Cluster reports (infra/plan/mocks.ts), with its scheme.
+      // The issuer the mock eks.Cluster reports (stacks/plan/mocks.ts), with its scheme.
       const issuer = `https://oidc.eks.${r.config.region}.amazonaws.com/id/MOCKOIDC0000000000000000000000`;
       const mount = one(r, "vault:jwt/authBackend:AuthBackend");
       expect(mount.inputs).toMatchObject({ type: "jwt", path: `jwt-llm-platform-${name}`, oidcDiscoveryUrl: issuer, boundIssuer: issuer });

@@ -1,14 +1,14 @@
 /**
- * The CrossGuard pack, run in-process (infra/plan/policies.ts; never PolicyPack):
+ * The CrossGuard pack, run in-process (stacks/plan/policies.ts; never PolicyPack):
  * - each policy on crafted resources that pass and that fail;
  * - the runner: config resolution, enforcement levels, notApplicable;
  * - the committed stacks (their recorded runs) and deliberately bad configs through the plan.
  */
 import { describe, expect, it } from "vitest";
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
-import type { RecordedResource } from "../infra/plan/harness";
-import { estimateCost } from "../infra/plan/cost";
-import { PolicyConfigError, runPolicies } from "../infra/plan/policies";
+import type { RecordedResource } from "../stacks/plan/harness";
+import { estimateCost } from "../infra/cost";
+import { PolicyConfigError, runPolicies } from "../stacks/plan/policies";
 import { policies } from "../policies/policies";
 import {
   awsProvider,

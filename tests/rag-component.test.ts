@@ -19,7 +19,7 @@ import {
   type RagEndpoints,
 } from "../components/rag";
 import { ConfigError, parsePlatformConfig, PROJECT, type PlatformConfig } from "../infra/config";
-import { HELM_RELEASE_TYPE } from "../infra/plan/render";
+import { HELM_RELEASE_TYPE } from "../stacks/plan/render";
 import { admissionProblems } from "./cluster/admission";
 import { buildModel } from "./cluster/model";
 import { networkProblems } from "./cluster/network";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { kubernetesObjects } from "../infra/plan/render";
+import { kubernetesObjects } from "../stacks/plan/render";
 import { stack, STACKS } from "./support/stacks";
 import { validateAll, validatorFor } from "./support/schemas";
 import { guardReference } from "./support/reference";

@@ -11,7 +11,7 @@ import { requireInstanceType } from "../infra/catalog/instances";
 import { ALL_METRICS } from "../infra/catalog/metrics";
 import { coldStartSeconds, MODELS, TIKTOKEN_ENCODINGS } from "../infra/catalog/models";
 import { CHARTS, IMAGES } from "../infra/catalog/versions";
-import { HELM_RELEASE_TYPE, kubernetesObjects } from "../infra/plan/render";
+import { HELM_RELEASE_TYPE, kubernetesObjects } from "../stacks/plan/render";
 import { metricNames } from "./support/promql";
 import { ofType, one, stack, STACKS, stackWith, type RunResult, type TestResource } from "./support/stacks";
 

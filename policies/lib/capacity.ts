@@ -4,7 +4,7 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { INSTANCE_TYPES, type InstanceType } from "../../infra/catalog/instances";
-import { nodePoolCandidates, parseQuantity } from "../../infra/plan/cost";
+import { nodePoolCandidates, parseQuantity } from "../../infra/cost";
 import { get, num, str, strings, stringMap, type Props } from "./props";
 
 export const EKS_COMPONENT_NODE_GROUP = "eks:index:ManagedNodeGroup";

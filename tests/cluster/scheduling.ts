@@ -25,7 +25,7 @@
 import { GPU_TAINT, POOL_LABEL } from "../../components/node-groups";
 import { capacityProblems, allocatable, GPU_NODEPOOLS, type GpuDemand, type NodeGroupSupply, type NodePoolSupply, type NodeSource, type Resources } from "../../infra/capacity";
 import { INSTANCE_TYPES, karpenterLabels, kubeletLabels, requireInstanceType, type InstanceType } from "../../infra/catalog/instances";
-import { parseQuantity } from "../../infra/plan/cost";
+import { parseQuantity } from "../../infra/cost";
 import { chartPlacementPods } from "./chart-pods";
 import type { ClusterModel, PodTemplate } from "./model";
 

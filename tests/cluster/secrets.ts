@@ -37,7 +37,7 @@
  *   and then "data/" from the key.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { createMocks } from "../../infra/plan/mocks";
+import { createMocks } from "../../stacks/plan/mocks";
 import type { RunResult } from "../support/stacks";
 import { type ClusterModel, type K8sObject, objectsOfKind } from "./model";
 

@@ -7,8 +7,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { TestProject } from "vitest/node";
-import type { RunResult } from "../../infra/plan/harness";
-import type { PlanResult } from "../../infra/plan/plan";
+import type { RunResult } from "../../stacks/plan/harness";
+import type { PlanResult } from "../../stacks/plan/plan";
 
 export interface ProvidedPlans {
   readonly outDir: string;
@@ -22,8 +22,8 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject): Promise<() => void> {
-  const { listStacks } = await import("../../infra/plan/harness");
-  const { plan } = await import("../../infra/plan/plan");
+  const { listStacks } = await import("../../stacks/plan/harness");
+  const { plan } = await import("../../stacks/plan/plan");
   const outDir = fs.mkdtempSync(path.join(os.tmpdir(), "llm-plan-"));
   const results: ProvidedPlans["results"] = {};
   for (const stack of listStacks()) {

@@ -1,10 +1,10 @@
 /**
  * Crafted resources for the policy tests, shaped like the harness records them, and a runner for
- * one policy at a time (through infra/plan/policies.ts, never PolicyPack).
+ * one policy at a time (through stacks/plan/policies.ts, never PolicyPack).
  */
 import type { Policies } from "@pulumi/policy";
-import type { RecordedResource } from "../../infra/plan/harness";
-import { runPolicies, type PolicyVerdict } from "../../infra/plan/policies";
+import type { RecordedResource } from "../../stacks/plan/harness";
+import { runPolicies, type PolicyVerdict } from "../../stacks/plan/policies";
 import { policies } from "../../policies/policies";
 
 export const PREFIX = "urn:pulumi:test::llm-platform::";

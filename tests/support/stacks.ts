@@ -3,7 +3,7 @@
  * runs of modified configs.
  */
 import { inject } from "vitest";
-import { runStack, readStackConfig, listStacks, type RawStackConfig, type RecordedResource, type RunResult } from "../../infra/plan/harness";
+import { runStack, readStackConfig, listStacks, type RawStackConfig, type RecordedResource, type RunResult } from "../../stacks/plan/harness";
 
 export { listStacks, readStackConfig };
 export type { RecordedResource, RunResult };

@@ -1,12 +1,12 @@
 /**
  * The Pulumi program: load and validate config, register the protection transform, build the
- * platform, and return the stack outputs. infra/index.ts runs it under the Pulumi CLI; the
+ * platform, and return the stack outputs. stacks/index.ts runs it under the Pulumi CLI; the
  * offline plan and the tests run the same function on the mock runtime.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { loadConfig } from "./config";
+import { loadConfig } from "../infra/config";
 import { createPlatform } from "./platform";
-import { protectionTransformation } from "./protection";
+import { protectionTransformation } from "../infra/protection";
 
 /** Stack outputs; each is documented in README.md ("Stack outputs"). */
 export interface StackOutputs {

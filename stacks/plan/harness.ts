@@ -9,7 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { PROJECT, type PlatformConfig } from "../config";
+import { PROJECT, type PlatformConfig } from "../../infra/config";
 import { createMocks, REMOTE_COMPONENT_TYPES } from "./mocks";
 
 // Internal runtime modules: the monitor (to see full registration requests) and the RPC queue.
@@ -195,7 +195,7 @@ async function runStackNow(stack: string, raw: RawStackConfig): Promise<RunResul
 
   // Import lazily so that the program module sees the mocks and the config set above.
   const { program } = await import("../program");
-  const { loadConfig } = await import("../config");
+  const { loadConfig } = await import("../../infra/config");
   // Validate first, outside the stack: invalid config registers nothing, not even the stack.
   const config: PlatformConfig = loadConfig();
   let failure: unknown;

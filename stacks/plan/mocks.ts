@@ -130,7 +130,7 @@ export function createMocks(region: string): pulumi.runtime.Mocks {
         case "aws:ecr/getAuthorizationToken:getAuthorizationToken":
           return { userName: "AWS", password: "mock-ecr-token", proxyEndpoint: `https://${MOCK_ACCOUNT_ID}.dkr.ecr.${region}.amazonaws.com`, authorizationToken: "mock", expiresAt: "2099-01-01T00:00:00Z", id: "mock" };
         default:
-          throw new Error(`the offline plan has no mock for the invoke ${args.token}; add one in infra/plan/mocks.ts`);
+          throw new Error(`the offline plan has no mock for the invoke ${args.token}; add one in stacks/plan/mocks.ts`);
       }
     },
   };

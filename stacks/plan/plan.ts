@@ -4,8 +4,8 @@
  * 2 invalid config (stack or policy config), 1 mandatory policy violations.
  */
 import * as path from "node:path";
-import { ConfigError } from "../config";
-import { estimateCost } from "./cost";
+import { ConfigError } from "../../infra/config";
+import { estimateCost } from "../../infra/cost";
 import { runStack, type RawStackConfig, type RunResult } from "./harness";
 import { policies } from "../../policies/policies";
 import { PolicyConfigError, policyConfigFile as policyConfigFileOf, readPolicyConfig, resolvePolicyConfig, runPolicies, type PolicyPackConfig } from "./policies";

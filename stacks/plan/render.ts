@@ -5,9 +5,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { MODELS } from "../catalog/models";
-import type { PlatformConfig } from "../config";
-import type { CostEstimate } from "./cost";
+import { MODELS } from "../../infra/catalog/models";
+import type { PlatformConfig } from "../../infra/config";
+import type { CostEstimate } from "../../infra/cost";
 import type { RecordedResource } from "./harness";
 import type { PolicyVerdict } from "./policies";
 

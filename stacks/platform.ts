@@ -25,8 +25,8 @@ import { declaredFlows } from "../components/platform-flows";
 import { Secrets } from "../components/secrets";
 import { Serving } from "../components/serving";
 import { Tracing } from "../components/tracing";
-import { MODELS } from "./catalog/models";
-import type { PlatformConfig } from "./config";
+import { MODELS } from "../infra/catalog/models";
+import type { PlatformConfig } from "../infra/config";
 
 export interface Platform {
   readonly config: PlatformConfig;

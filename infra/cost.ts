@@ -21,7 +21,7 @@
  * NodePool without limits) is listed in `unbounded`: the maximum is then not a true maximum, and
  * the budget policy fails.
  */
-import { CACHE_NODE_TYPES, DB_INSTANCE_CLASSES, HOURS_PER_MONTH, INSTANCE_TYPES, SERVICE_PRICES, type InstanceType } from "../catalog/instances";
+import { CACHE_NODE_TYPES, DB_INSTANCE_CLASSES, HOURS_PER_MONTH, INSTANCE_TYPES, SERVICE_PRICES, type InstanceType } from "./catalog/instances";
 
 export interface CostResource {
   readonly type: string;
