@@ -14,7 +14,7 @@
  * - A GPU node group kept at minNodes > 0 that no workload can use is refused: idle money.
  *
  * One pure function (`capacityProblems`) does the arithmetic. The config cross-check
- * (infra/config.ts) feeds it demands read from the config; the offline cluster model
+ * (infra/config/cross-checks.ts) feeds it demands read from the config; the offline cluster model
  * (tests/cluster/scheduling.ts) feeds it demands read from the rendered Deployments, ScaledObjects,
  * node groups and NodePools, with admission decided by the pods' real node affinity. Both must
  * agree; each is tested with a configuration that breaks it.

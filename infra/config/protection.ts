@@ -1,0 +1,9 @@
+/** Area `protection`: what survives a destroy or a refactor. */
+import { z } from "zod";
+
+export const protectionSchema = z.strictObject({
+  /** Keep stateful resources (buckets, volumes, databases) in AWS when they leave the stack. */
+  retainOnDelete: z.boolean(),
+  /** Pulumi `protect`: refuse to delete stateful resources at all. */
+  protect: z.boolean(),
+});
