@@ -32,8 +32,21 @@ export const modelSchema = z
         revision: z.string().regex(/^[\w.-]+$/).default("main"),
       })
       .prefault({}),
-    /** SLO targets the alerts fire on (seed: p95 150 ms for 20B, 300 ms for 120B). */
-    slo: z.strictObject({ ttftP95Ms: int(10, 60000), e2eP95Ms: int(100, 600000) }),
+    /**
+     * The model's SLOs (seed section 11.1: p95 150 ms for 20B, 300 ms for 120B, read as time to
+     * first token; 5,000 and 2,000 output tokens/s; 99.9% availability; < 0.1% errors). Alerts,
+     * burn-rate rules, the capacity table and the capacity policies read them.
+     */
+    slo: z.strictObject({
+      ttftP95Ms: int(10, 60000),
+      e2eP95Ms: int(100, 600000),
+      /** Aggregate output tokens/s the model must sustain at the TTFT target (omit: no throughput SLO). */
+      throughputTokensPerSecond: int(1, 10_000_000).optional(),
+      /** Share of requests answered without a server error, percent. */
+      availabilityPct: z.number().min(90).max(99.999).default(99.9),
+      /** Share of requests slower than ttftP95Ms the latency SLO allows, percent (p95 = 5). */
+      latencyBudgetPct: z.number().gt(0).max(50).default(5),
+    }),
   });
 
 export const encoderSchema = (models: readonly string[], defaultModel: string) =>
