@@ -42,6 +42,8 @@ export interface InstanceType {
 const PRICING_SRC = "aws/karpenter-provider-aws pkg/providers/pricing/zz_generated.pricing_aws.go (2026-07-20, us-east-1)";
 const SPECS_SRC = "aws/karpenter-provider-aws website/content/en/v1.14/reference/instance-types.md";
 const SRC = `${PRICING_SRC}; ${SPECS_SRC}`;
+/** t3.xlarge / t3a.xlarge: the same generated file, read at commit 031e72b6 ("generated at 2026-01-19T13:23:24Z for us-east-1"). */
+const T3_SRC = `aws/karpenter-provider-aws pkg/providers/pricing/zz_generated.pricing_aws.go (commit 031e72b6, 2026-01-19, us-east-1: t3.xlarge 0.1664, t3a.xlarge 0.1504); ${SPECS_SRC}`;
 
 const a10g = (count: number): GpuSpec => ({ name: "a10g", model: "a10g", computeCapability: "8.6", count, memoryMiB: 22888 });
 const l4 = (count: number): GpuSpec => ({ name: "l4", model: "l4", computeCapability: "8.9", count, memoryMiB: 22888 });
@@ -93,6 +95,10 @@ const ALL: readonly InstanceType[] = [
   it("m6i.2xlarge", 8, 32, 0.384),
   it("m6i.4xlarge", 16, 64, 0.768),
   it("t3.large", 2, 8, 0.0832),
+  // Burstable 4-vCPU types for dev's system group (40% baseline per vCPU; unlimited mode by
+  // default, so sustained use above the baseline is billed as surplus credits, not priced here).
+  it("t3.xlarge", 4, 16, 0.1664, undefined, T3_SRC),
+  it("t3a.xlarge", 4, 16, 0.1504, undefined, T3_SRC),
 ];
 
 export const INSTANCE_TYPES: ReadonlyMap<string, InstanceType> = new Map(ALL.map((t) => [t.name, t]));
@@ -192,12 +198,18 @@ export interface ManagedNodePrice {
 
 /** RDS for PostgreSQL instance classes, us-east-1 single-AZ on-demand $/h (Multi-AZ doubles). */
 export const DB_INSTANCE_CLASSES: ReadonlyMap<string, ManagedNodePrice> = new Map([
+  // infratally.com "AWS RDS pricing explained (2026)", us-east-1 Single-AZ PostgreSQL table
+  // (third-party; its db.t4g.medium $0.065 agrees with the row below).
+  ["db.t4g.micro", { hourlyUsd: 0.016, vcpu: 2, memoryGiB: 1, source: "third-party: infratally.com/articles/aws-rds-pricing-explained-2026.html (us-east-1 Single-AZ PostgreSQL); check the AWS RDS pricing page" }],
+  ["db.t4g.small", { hourlyUsd: 0.032, vcpu: 2, memoryGiB: 2, source: "third-party: infratally.com/articles/aws-rds-pricing-explained-2026.html (us-east-1 Single-AZ PostgreSQL); check the AWS RDS pricing page" }],
   ["db.t4g.medium", { hourlyUsd: 0.065, vcpu: 2, memoryGiB: 4, source: "third-party price listing (research notes), AWS RDS pricing page" }],
   ["db.r6g.large", { hourlyUsd: 0.225, vcpu: 2, memoryGiB: 16, source: "third-party price listing (research notes), AWS RDS pricing page" }],
 ]);
 
 /** ElastiCache for Redis OSS node types, us-east-1 on-demand $/h per node. */
 export const CACHE_NODE_TYPES: ReadonlyMap<string, ManagedNodePrice> = new Map([
+  // T3 supports in-transit encryption and AUTH (T2 does not); 0.5 GiB is enough for dev's rate-limit counters.
+  ["cache.t3.micro", { hourlyUsd: 0.017, vcpu: 2, memoryGiB: 0.5, source: "third-party: dragonflydb.io/finops/elasticache/cache.t3.micro (US East (N. Virginia) on-demand); check the AWS ElastiCache pricing page" }],
   ["cache.t4g.medium", { hourlyUsd: 0.065, vcpu: 2, memoryGiB: 3.09, source: "third-party, read from the AWS Price List API on 2026-10-02 (research notes)" }],
   ["cache.r7g.large", { hourlyUsd: 0.219, vcpu: 2, memoryGiB: 13.07, source: "third-party, read from the AWS Price List API on 2026-10-02 (research notes)" }],
 ]);
