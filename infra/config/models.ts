@@ -2,6 +2,7 @@
 import { z } from "zod";
 import { EMBEDDING_MODEL_KEYS, RERANKER_MODEL_KEYS } from "../catalog/models";
 import { int, replicas } from "./primitives";
+import { predictiveSchema, scheduleSchema } from "./scaling";
 
 export const modelSchema = z
   .strictObject({
@@ -24,6 +25,10 @@ export const modelSchema = z
         cooldownSeconds: int(30, 3600).default(300),
       })
       .prefault({}),
+    /** Time windows with a replica floor, as KEDA cron triggers (infra/config/scaling.ts, docs/scaling.md). */
+    schedule: scheduleSchema,
+    /** The seasonal floor from last week's demand (infra/config/scaling.ts, docs/scaling.md). */
+    predictive: predictiveSchema,
     weights: z
       .strictObject({
         /** `s3`: streamed from the platform's weights bucket (Run:ai streamer); `huggingface`: downloaded at start. */
