@@ -13,7 +13,7 @@ import { NodeGroups, SYSTEM_POOL } from "./node-groups";
 import { NvidiaRuntime } from "./nvidia";
 
 export interface GpuCapacityArgs {
-  readonly config: Pick<PlatformConfig, "cluster" | "gpuPools" | "karpenter" | "region">;
+  readonly config: Pick<PlatformConfig, "cluster" | "gpuPools" | "karpenter" | "region" | "warmStart">;
   readonly clusterName: string;
   readonly cluster: eks.Cluster;
   readonly clusterEndpoint: pulumi.Input<string>;
@@ -51,6 +51,7 @@ export class GpuCapacity extends pulumi.ComponentResource {
         privateSubnetIds: args.privateSubnetIds,
         clusterSecurityGroupId: args.clusterSecurityGroupId,
         tags: args.tags,
+        warmStart: config.warmStart,
       },
       { parent: this },
     );
@@ -65,6 +66,7 @@ export class GpuCapacity extends pulumi.ComponentResource {
         clusterSecurityGroupId: args.clusterSecurityGroupId,
         tags: args.tags,
         gpuDiskSizeGiB: karpenterGpuDiskGiB(config.gpuPools),
+        warmStart: config.warmStart,
         k8sProvider: args.k8sProvider,
         dependsOn: [this.nodeGroups.groups[SYSTEM_POOL]!, args.monitoringCrds],
       },

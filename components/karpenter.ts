@@ -15,6 +15,13 @@
  * chart runs in kube-system on the system node group. Then two EC2NodeClasses (gpu, default)
  * and three NodePools (gpu-spot, gpu-on-demand, cpu).
  *
+ * The gpu EC2NodeClass carries the warm start of its GPU families (config `warmStart`,
+ * components/warm-start.ts): SOCI parallel pull through nodeadm's FastImagePull NodeConfig in
+ * `userData`, or a data volume restored from an image snapshot (`blockDeviceMappings[].ebs.snapshotID`
+ * and `volumeInitializationRate`, both in the v1.14.1 CRD), and a root volume fast enough to
+ * unpack into. One class serves both GPU NodePools, so their families share one mode
+ * (infra/config/warm-start.ts `warmStartProblems`).
+ *
  * Managed node groups hold the baseline; nothing grows them (no cluster-autoscaler). Burst is
  * Karpenter's: each NodePool launches exactly the instance types its config lists
  * (`karpenter.<pool>.instanceTypes`), within its `limits`. The config's capacity cross-check
@@ -28,10 +35,12 @@ import type { IEC2NodeClass } from "@kubernetes-models/karpenter/karpenter.k8s.a
 import type { INodePool } from "@kubernetes-models/karpenter/karpenter.sh/v1/NodePool";
 import { CHARTS } from "../infra/catalog/versions";
 import type { NodePoolConfig, PlatformConfig } from "../infra/config";
+import { karpenterGpuWarmStart, type WarmStartConfig, type WarmStartFamilyConfig } from "../infra/config/warm-start";
 import { release } from "./helm";
 import { MANAGED_POLICY, policyDocument, podIdentityTrustPolicy, serviceTrustPolicy, type PolicyDocument } from "./iam";
 import { recommendedLabels } from "./labels";
 import { GPU_PRESENT_LABEL, GPU_TAINT, POOL_LABEL, ROOT_DEVICE, SYSTEM_POOL } from "./node-groups";
+import { karpenterSnapshotVolume, warmStartUserData, type ImageVolume } from "./warm-start";
 
 export const KARPENTER_NAMESPACE = "kube-system";
 export const KARPENTER_SERVICE_ACCOUNT = "karpenter";
@@ -216,10 +225,14 @@ export interface NodeClassSpec {
   readonly diskSizeGiB: number;
   /** Cost-allocation tags: provider default tags do not reach instances Karpenter launches. */
   readonly tags: Record<string, string>;
+  /** GPU classes: how new nodes get the vLLM image, and the root volume's speed. */
+  readonly warmStart?: { readonly family: Readonly<WarmStartFamilyConfig>; readonly imageVolume: ImageVolume };
 }
 
 export function ec2NodeClass(s: NodeClassSpec): IEC2NodeClass {
   const discovery = { [DISCOVERY_TAG]: s.clusterName };
+  const ws = s.warmStart;
+  const userData = ws ? warmStartUserData(ws.family.mode) : undefined;
   return {
     apiVersion: "karpenter.k8s.aws/v1",
     kind: "EC2NodeClass",
@@ -231,11 +244,22 @@ export function ec2NodeClass(s: NodeClassSpec): IEC2NodeClass {
       securityGroupSelectorTerms: [{ tags: discovery }],
       metadataOptions: { httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required" },
       blockDeviceMappings: [
-        { deviceName: ROOT_DEVICE, ebs: { volumeSize: `${s.diskSizeGiB}Gi`, volumeType: "gp3", encrypted: true, deleteOnTermination: true, iops: 3000, throughput: 250 } },
+        {
+          deviceName: ROOT_DEVICE,
+          ebs: { volumeSize: `${s.diskSizeGiB}Gi`, volumeType: "gp3", encrypted: true, deleteOnTermination: true, iops: ws?.imageVolume.iops ?? 3000, throughput: ws?.imageVolume.throughputMiBps ?? 250 },
+        },
+        ...(ws?.family.mode === "snapshot" ? [karpenterSnapshotVolume(ws.family, ws.imageVolume)] : []),
       ],
+      ...(userData ? { userData } : {}),
       tags: { ...s.tags, [DISCOVERY_TAG]: s.clusterName },
     },
   };
+}
+
+/** The gpu EC2NodeClass's warm start: the mode of the families its GPU NodePools launch. */
+export function gpuClassWarmStart(k: PlatformConfig["karpenter"], ws: WarmStartConfig): NonNullable<NodeClassSpec["warmStart"]> {
+  const types = [k.gpuSpot, k.gpuOnDemand].filter((p) => p.enabled).flatMap((p) => p.instanceTypes);
+  return { family: karpenterGpuWarmStart(ws, types), imageVolume: ws.imageVolume };
 }
 
 export type NodePoolKind = "gpu-spot" | "gpu-on-demand" | "cpu";
@@ -280,6 +304,7 @@ export interface KarpenterArgs {
   readonly clusterSecurityGroupId: pulumi.Input<string>;
   readonly tags: Record<string, string>;
   readonly gpuDiskSizeGiB: number;
+  readonly warmStart: WarmStartConfig;
   readonly k8sProvider: k8s.Provider;
   /** What the controller pods need first: the system node group, the monitoring CRDs. */
   readonly dependsOn: pulumi.Input<pulumi.Resource>[];
@@ -359,7 +384,7 @@ export class Karpenter extends pulumi.ComponentResource {
     const crOpts = { ...k8sOpts, dependsOn: [crds, this.release] };
     const nodeClass = (spec: NodeClassSpec) => new k8s.apiextensions.CustomResource(`${name}-nodeclass-${spec.name}`, ec2NodeClass(spec), crOpts);
     const common = { clusterName, amiAlias: args.config.amiAlias, nodeRoleName, tags: args.tags };
-    const gpuClass = nodeClass({ ...common, name: "gpu", diskSizeGiB: args.gpuDiskSizeGiB });
+    const gpuClass = nodeClass({ ...common, name: "gpu", diskSizeGiB: args.gpuDiskSizeGiB, warmStart: gpuClassWarmStart(args.config, args.warmStart) });
     const cpuClass = nodeClass({ ...common, name: "default", diskSizeGiB: 100 });
 
     const pool = (kind: NodePoolKind, cfg: NodePoolConfig, cls: k8s.apiextensions.CustomResource, clsName: string) =>

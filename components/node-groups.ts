@@ -14,13 +14,19 @@
  * - Every group launches from a launch template that requires IMDSv2 (hop limit 1: pods get AWS
  *   credentials from Pod Identity, never from the node) and has an encrypted gp3 root volume.
  *   EFA pools also get EFA interfaces, a cluster placement group and one subnet.
+ * - GPU groups carry the warm start of their family (config `warmStart.families`,
+ *   components/warm-start.ts): nodeadm's FastImagePull NodeConfig (SOCI parallel pull) or a data
+ *   volume restored from an image snapshot, in the launch template's user data and block devices,
+ *   with the root volume's throughput and IOPS from `warmStart.imageVolume`.
  */
 import * as aws from "@pulumi/aws";
 import * as eks from "@pulumi/eks";
 import * as pulumi from "@pulumi/pulumi";
 import { requireInstanceType, type InstanceType } from "../infra/catalog/instances";
 import type { GpuPoolConfig, PlatformConfig } from "../infra/config";
+import { warmStartFor, type WarmStartConfig, type WarmStartFamilyConfig } from "../infra/config/warm-start";
 import { MANAGED_POLICY, serviceTrustPolicy } from "./iam";
+import { launchTemplateSnapshotVolume, warmStartUserData, type ImageVolume } from "./warm-start";
 
 export const POOL_LABEL = "llm-platform.io/pool";
 export const GPU_LABEL = "llm-platform.io/gpu";
@@ -43,6 +49,7 @@ export interface NodeGroupsArgs {
   /** The EKS-managed cluster security group, which managed node groups attach by default. */
   readonly clusterSecurityGroupId: pulumi.Input<string>;
   readonly tags: Record<string, string>;
+  readonly warmStart: WarmStartConfig;
 }
 
 export function gpuOf(pool: GpuPoolConfig): InstanceType {
@@ -60,10 +67,19 @@ export interface LaunchTemplateSpec {
   /** Cost-allocation tags: the provider's defaultTags never reach instances EKS launches. */
   readonly tags: Record<string, string>;
   readonly efa?: { readonly interfaces: number; readonly securityGroupIds: pulumi.Input<string>[]; readonly placementGroup: pulumi.Input<string> };
+  /** GPU groups: how new nodes get the vLLM image, and the root volume's speed. */
+  readonly warmStart?: { readonly family: Readonly<WarmStartFamilyConfig>; readonly imageVolume: ImageVolume };
+}
+
+/** A GPU pool's warm start: its family's settings (`warmStart.families.<family>` or the default mode). */
+export function poolWarmStart(pool: GpuPoolConfig, ws: WarmStartConfig): NonNullable<LaunchTemplateSpec["warmStart"]> {
+  return { family: warmStartFor(ws, pool.instanceTypes[0]!), imageVolume: ws.imageVolume };
 }
 
 /** Launch template: IMDSv2 required (hop limit 1), encrypted gp3 root, optional EFA interfaces. */
 export function launchTemplateArgs(spec: LaunchTemplateSpec): aws.ec2.LaunchTemplateArgs {
+  const ws = spec.warmStart;
+  const userData = ws ? warmStartUserData(ws.family.mode) : undefined;
   return {
     name: spec.name,
     description: `EKS managed node group ${spec.name}: IMDSv2, encrypted gp3 root`,
@@ -72,9 +88,12 @@ export function launchTemplateArgs(spec: LaunchTemplateSpec): aws.ec2.LaunchTemp
     blockDeviceMappings: [
       {
         deviceName: ROOT_DEVICE,
-        ebs: { volumeSize: spec.diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", iops: 3000, throughput: 250 },
+        ebs: { volumeSize: spec.diskSizeGiB, volumeType: "gp3", encrypted: "true", deleteOnTermination: "true", iops: ws?.imageVolume.iops ?? 3000, throughput: ws?.imageVolume.throughputMiBps ?? 250 },
       },
+      ...(ws?.family.mode === "snapshot" ? [launchTemplateSnapshotVolume(ws.family, ws.imageVolume)] : []),
     ],
+    // EC2 takes launch template user data base64-encoded.
+    ...(userData ? { userData: Buffer.from(userData, "utf8").toString("base64") } : {}),
     ...(spec.efa
       ? {
           // EFA: the first interface is the primary ENI on network card 0, the others device index 1.
@@ -165,7 +184,7 @@ export class NodeGroups extends pulumi.ComponentResource {
     }
 
     const groups: Record<string, eks.ManagedNodeGroup> = {};
-    const make = (key: string, spec: NodeGroupSpec, diskSizeGiB: number, efa?: { interfaces: number; subnetIndex: number }) => {
+    const make = (key: string, spec: NodeGroupSpec, diskSizeGiB: number, efa?: { interfaces: number; subnetIndex: number }, warmStart?: LaunchTemplateSpec["warmStart"]) => {
       let efaSpec: LaunchTemplateSpec["efa"];
       let subnetIds = args.privateSubnetIds;
       if (efa) {
@@ -184,7 +203,7 @@ export class NodeGroups extends pulumi.ComponentResource {
         // A cluster placement group lives in one AZ: EFA pools use one subnet.
         subnetIds = [args.privateSubnetIds[efa.subnetIndex]!];
       }
-      const lt = new aws.ec2.LaunchTemplate(`${name}-${key}`, launchTemplateArgs({ name: spec.name, diskSizeGiB, tags: args.tags, ...(efaSpec ? { efa: efaSpec } : {}) }), child);
+      const lt = new aws.ec2.LaunchTemplate(`${name}-${key}`, launchTemplateArgs({ name: spec.name, diskSizeGiB, tags: args.tags, ...(efaSpec ? { efa: efaSpec } : {}), ...(warmStart ? { warmStart } : {}) }), child);
       groups[key] = new eks.ManagedNodeGroup(
         `${name}-${key}`,
         {
@@ -201,7 +220,7 @@ export class NodeGroups extends pulumi.ComponentResource {
     make(SYSTEM_POOL, systemNodeGroupSpec(args.clusterName, args.systemNodes), args.systemNodes.diskSizeGiB);
     for (const [poolName, pool] of Object.entries(args.gpuPools)) {
       const t = gpuOf(pool);
-      make(poolName, gpuNodeGroupSpec(args.clusterName, poolName, pool), pool.diskSizeGiB, pool.efa ? { interfaces: t.efaInterfaces, subnetIndex: 0 } : undefined);
+      make(poolName, gpuNodeGroupSpec(args.clusterName, poolName, pool), pool.diskSizeGiB, pool.efa ? { interfaces: t.efaInterfaces, subnetIndex: 0 } : undefined, poolWarmStart(pool, args.warmStart));
     }
     this.groups = groups;
 

@@ -7,6 +7,7 @@ import { configCapacityProblems, type CapacityConfig } from "../capacity";
 import { gpuMemoryGiB, instanceType } from "../catalog/instances";
 import { llmMemoryNeedGiB, MODELS, type LlmModelKey } from "../catalog/models";
 import type { modelSchema } from "./models";
+import { warmStartProblems } from "./warm-start";
 import type { ParsedConfig } from "./schema";
 import type { z } from "zod";
 
@@ -27,6 +28,8 @@ export function crossChecks(c: DeepPartial<ParsedConfig>, add: (path: (string | 
   }
 
   if (azs && env === "prod" && azs.length < 3) add(["network", "availabilityZones"], `prod needs 3 availability zones for HA, got ${azs.length}`);
+
+  warmStartProblems(c, add);
 
   if (env === "prod" && c.karpenter?.amiAlias?.endsWith("@latest"))
     add(["karpenter", "amiAlias"], 'must be pinned in prod (al2023@v<YYYYMMDD>); "@latest" replaces every node whenever AWS publishes an AMI');

@@ -20,6 +20,7 @@ import { safetySchema } from "./safety";
 import { tagsSchema } from "./tags";
 import { vaultSchema } from "./vault";
 import { vectorDbSchema } from "./vector-db";
+import { warmStartSchema } from "./warm-start";
 
 export const AREAS = {
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: 'expected an AWS region such as "us-east-1"' }),
@@ -45,6 +46,7 @@ export const AREAS = {
   networkSecurity: networkSecuritySchema,
   autoscaling: autoscalingSchema,
   edge: edgeSchema,
+  warmStart: warmStartSchema,
 } as const;
 
 export const PlatformConfigSchema = z.strictObject(AREAS);
