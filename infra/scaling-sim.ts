@@ -25,6 +25,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { requireInstanceType } from "./catalog/instances";
+import { replicaThroughputAtSlo } from "./catalog/throughput";
 import { coldStartEstimate } from "./coldstart";
 import type { LlmModelKey } from "./catalog/models";
 import type { PlatformConfig } from "./config";
@@ -265,6 +266,25 @@ export const SCALE_UP_WINDOW_SECONDS = 60;
 /** HPA scale-down stabilization in modelScaledObject, seconds. */
 export const SCALE_DOWN_WINDOW_SECONDS = 300;
 
+export interface ReplicaCapacity {
+  readonly tokensPerSecond: number;
+  /** `slo`: the capacity catalog's tokens/s at the TTFT target; `saturation`: the target is out of reach on this GPU, so saturation x the KV-cache target. */
+  readonly basis: "slo" | "saturation";
+}
+
+/**
+ * One replica's output tokens/s for scaling (infra/catalog/throughput.ts `replicaThroughputAtSlo`).
+ * Where the catalog says no load meets the TTFT target on this GPU (tokens/s 0: the capacity
+ * policies report that), the autoscaler still runs replicas up to its KV-cache target, so the
+ * preview and the predictive threshold use saturation x `autoscaling.kvCacheUsageTarget`.
+ */
+export function replicaCapacity(key: LlmModelKey, instanceType: string, tensorParallelSize: number, ttftP95Ms: number, kvCacheUsageTarget: number): ReplicaCapacity {
+  const gpu = requireInstanceType(instanceType).gpu!.model;
+  const t = replicaThroughputAtSlo(key, { gpu, tensorParallelSize }, { ttftP95Ms });
+  if (t.tokensPerSecond > 0) return { tokensPerSecond: t.tokensPerSecond, basis: "slo" };
+  return { tokensPerSecond: t.saturationTokensPerSecond * kvCacheUsageTarget, basis: "saturation" };
+}
+
 export interface SimulationRow {
   readonly model: string;
   readonly strategy: Strategy;
@@ -273,27 +293,32 @@ export interface SimulationRow {
   readonly gpuHoursPerWeek: number;
   readonly usdPerWeek: number;
   readonly peakReplicas: number;
+  readonly replicaTokensPerSecond: number;
+  readonly capacityBasis: ReplicaCapacity["basis"] | "given";
 }
 
 export interface SimulationOptions {
   readonly trace?: Trace;
   /**
-   * One replica's sustained output tokens/s at the SLO, per model (the capacity catalog). Models
-   * it returns undefined for are left out of the report.
+   * One replica's sustained output tokens/s, per model; default `replicaCapacity` (the capacity
+   * catalog). Models it gives no positive figure for are left out of the report.
    */
-  readonly replicaTokensPerSecond: (key: LlmModelKey, instanceType: string, tensorParallelSize: number) => number | undefined;
+  readonly replicaTokensPerSecond?: (key: LlmModelKey, instanceType: string, tensorParallelSize: number) => number | undefined;
 }
 
 type SimConfig = Pick<PlatformConfig, "models" | "gpuPools" | "karpenter" | "budget">;
 
-export function simulationReport(config: SimConfig, opts: SimulationOptions): SimulationRow[] {
+export function simulationReport(config: SimConfig, opts: SimulationOptions = {}): SimulationRow[] {
   const trace = opts.trace ?? readTrace();
   const rows: SimulationRow[] = [];
   for (const [key, m] of Object.entries(config.models) as [LlmModelKey, NonNullable<SimConfig["models"][LlmModelKey]>][]) {
     const pool = config.gpuPools[m.pool];
     if (!pool) continue;
     const type = pool.instanceTypes.map(requireInstanceType).reduce((a, b) => (b.onDemandHourlyUsd / b.gpu!.count < a.onDemandHourlyUsd / a.gpu!.count ? b : a));
-    const r = opts.replicaTokensPerSecond(key, type.name, m.tensorParallelSize);
+    const capacity: { tokensPerSecond: number | undefined; basis: SimulationRow["capacityBasis"] } = opts.replicaTokensPerSecond
+      ? { tokensPerSecond: opts.replicaTokensPerSecond(key, type.name, m.tensorParallelSize), basis: "given" }
+      : replicaCapacity(key, type.name, m.tensorParallelSize, m.slo.ttftP95Ms, m.autoscaling.kvCacheUsageTarget);
+    const r = capacity.tokensPerSecond;
     if (r === undefined || !(r > 0)) continue;
     const peak = trace.peakTokensPerSecond?.[key] ?? m.slo.throughputTokensPerSecond ?? 0.7 * m.replicas.max * r;
     const cold = coldStartEstimate(key, { instanceType: type.name, tensorParallelSize: m.tensorParallelSize }, "new", { weightsSource: m.weights.source });
@@ -331,6 +356,8 @@ export function simulationReport(config: SimConfig, opts: SimulationOptions): Si
         gpuHoursPerWeek: Math.round(res.gpuHours * 10) / 10,
         usdPerWeek: Math.round(res.usd * 100) / 100,
         peakReplicas: res.peakReplicas,
+        replicaTokensPerSecond: Math.round(r),
+        capacityBasis: capacity.basis,
       });
     }
   }
@@ -341,10 +368,10 @@ export function simulationReport(config: SimConfig, opts: SimulationOptions): Si
 export function renderSimulation(rows: readonly SimulationRow[], traceName = "weekday-business"): string[] {
   if (rows.length === 0) return [];
   const out = [`Scaling preview, one week of the "${traceName}" trace (infra/scaling-sim.ts; docs/scaling.md):`];
-  out.push(`  ${"model".padEnd(14)} ${"strategy".padEnd(10)} ${"at risk".padStart(9)} ${"p95 wait".padStart(9)} ${"GPU-h".padStart(7)} ${"$/week".padStart(10)} ${"peak".padStart(4)}`);
+  out.push(`  ${"model".padEnd(14)} ${"strategy".padEnd(10)} ${"at risk".padStart(9)} ${"p95 wait".padStart(9)} ${"GPU-h".padStart(7)} ${"$/week".padStart(10)} ${"peak".padStart(4)}  replica tok/s`);
   for (const r of rows)
     out.push(
-      `  ${r.model.padEnd(14)} ${r.strategy.padEnd(10)} ${`${r.minutesAtRisk} min`.padStart(9)} ${`${r.p95QueueWaitSeconds} s`.padStart(9)} ${r.gpuHoursPerWeek.toFixed(1).padStart(7)} ${`$${r.usdPerWeek.toFixed(2)}`.padStart(10)} ${String(r.peakReplicas).padStart(4)}`,
+      `  ${r.model.padEnd(14)} ${r.strategy.padEnd(10)} ${`${r.minutesAtRisk} min`.padStart(9)} ${`${r.p95QueueWaitSeconds} s`.padStart(9)} ${r.gpuHoursPerWeek.toFixed(1).padStart(7)} ${`$${r.usdPerWeek.toFixed(2)}`.padStart(10)} ${String(r.peakReplicas).padStart(4)}  ${r.replicaTokensPerSecond}${r.capacityBasis === "saturation" ? " (TTFT target out of reach: saturation x KV target)" : ""}`,
     );
   out.push("  at risk: minutes of demand above ready capacity; spot prices assume budget.spotDiscount; cold starts are the new-node estimate.");
   return out;
