@@ -158,7 +158,8 @@ export const MODELS = {
     kind: "embedding",
     key: "bge-large-en-v1.5",
     hfRepo: "BAAI/bge-large-en-v1.5",
-    revision: "main",
+    // Commit id (prod refuses a branch; issue 12). Source: public pins of this commit found by code search (the MTEB model registry's revision for BAAI/bge-large-en-v1.5, and Hugging Face cache snapshot paths models--BAAI--bge-large-en-v1.5/snapshots/<commit>); not checked against the Hub API from here.
+    revision: "d4aa6901d3a41ba39fb536a557fa166f842b0e09",
     pooling: "cls",
     weightsGiB: 1.25,
     maxInputTokens: 512,
@@ -169,7 +170,8 @@ export const MODELS = {
     kind: "reranker",
     key: "bge-reranker-large",
     hfRepo: "BAAI/bge-reranker-large",
-    revision: "main",
+    // Commit id (prod refuses a branch; issue 12). Source: public pins of this commit found by code search (model_revision / revision= pins and Hugging Face cache snapshot paths in several unrelated repositories); not checked against the Hub API from here.
+    revision: "55611d7bca2a7133960a6d3b71e083071bbfc312",
     weightsGiB: 1.04,
     maxInputTokens: 512,
     source: "huggingface.co/BAAI/bge-reranker-large; TEI README (supported rerankers)",
@@ -182,7 +184,8 @@ export const MODELS = {
     kind: "reranker",
     key: "gte-reranker-modernbert-base",
     hfRepo: "Alibaba-NLP/gte-reranker-modernbert-base",
-    revision: "main",
+    // Commit id (prod refuses a branch; issue 12). Source: public pins of this commit found by code search (two repositories link huggingface.co/Alibaba-NLP/gte-reranker-modernbert-base/tree/<commit>); not checked against the Hub API from here.
+    revision: "f7481e6055501a30fb19d090657df9ec1f79ab2c",
     // 149M parameters in FP32 safetensors (the model card); an estimate, not a measured file size.
     weightsGiB: 0.56,
     maxInputTokens: 8192,

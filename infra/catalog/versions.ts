@@ -24,6 +24,44 @@ export const KUBERNETES_VERSION = {
   source: "aws/karpenter-provider-aws website v1.14 getting-started (K8S_VERSION=1.36, tested with Karpenter 1.14.1)",
 } as const;
 
+/**
+ * The Amazon EKS Kubernetes release calendar (UTC dates). A version is in standard support from
+ * its EKS release until its end of standard support, then in extended support for 12 more months
+ * (billed $0.60/h instead of $0.10/h). EKS announces an end of standard support at least 60 days
+ * ahead, so a released version with no announced end is in standard support.
+ * Sources: awsdocs/amazon-eks-user-guide latest/ug/versioning/kubernetes-versions.adoc,
+ * "Amazon EKS Kubernetes release calendar" (1.27-1.33, and the 14 + 12 month rule); endoflife.date/amazon-eks,
+ * which mirrors that calendar (1.34, 1.35). 1.36: on EKS (Karpenter 1.14 docs use K8S_VERSION=1.36),
+ * end of standard support not in our sources.
+ */
+export interface EksVersionSupport {
+  readonly endOfStandardSupport?: string;
+  readonly endOfExtendedSupport?: string;
+}
+
+export const EKS_SUPPORT_CALENDAR: Readonly<Record<string, EksVersionSupport>> = {
+  "1.30": { endOfStandardSupport: "2025-07-23", endOfExtendedSupport: "2026-07-23" },
+  "1.31": { endOfStandardSupport: "2025-11-26", endOfExtendedSupport: "2026-11-26" },
+  "1.32": { endOfStandardSupport: "2026-03-23", endOfExtendedSupport: "2027-03-23" },
+  "1.33": { endOfStandardSupport: "2026-07-29", endOfExtendedSupport: "2027-07-29" },
+  "1.34": { endOfStandardSupport: "2026-12-02", endOfExtendedSupport: "2027-12-02" },
+  "1.35": { endOfStandardSupport: "2027-03-27", endOfExtendedSupport: "2028-03-27" },
+  "1.36": {},
+};
+
+/** The day the calendar was read; support is judged as of this day, so a plan does not change with the clock. Re-read the calendar and move it forward. */
+export const EKS_SUPPORT_CALENDAR_AS_OF = "2026-12-02";
+
+/** The support phase of a Kubernetes minor on EKS as of the calendar's date (undefined: not in the calendar). */
+export function eksSupportPhase(version: string, asOf = EKS_SUPPORT_CALENDAR_AS_OF): "standard" | "extended" | "ended" | undefined {
+  const v = EKS_SUPPORT_CALENDAR[version];
+  if (!v) return undefined;
+  // Extended support (and its billing) starts at the beginning of the end-of-standard-support day.
+  if (v.endOfStandardSupport === undefined || asOf < v.endOfStandardSupport) return "standard";
+  if (v.endOfExtendedSupport === undefined || asOf < v.endOfExtendedSupport) return "extended";
+  return "ended";
+}
+
 export const CHARTS = {
   karpenterCrd: {
     repo: "oci://public.ecr.aws/karpenter",
