@@ -7,6 +7,7 @@ import { LLM_MODEL_KEYS, type LlmModelKey } from "../catalog/models";
 import { autoscalingSchema } from "./autoscaling";
 import { budgetSchema } from "./budget";
 import { clusterSchema } from "./cluster";
+import { economicsSchema } from "./economics";
 import { edgeSchema } from "./edge";
 import { gpuPoolSchema, karpenterSchema, type nodePoolSchema } from "./gpu";
 import { embeddingsSchema, modelSchema, type encoderSchema } from "./models";
@@ -46,6 +47,7 @@ export const AREAS = {
   networkSecurity: networkSecuritySchema,
   autoscaling: autoscalingSchema,
   edge: edgeSchema,
+  economics: economicsSchema,
   warmStart: warmStartSchema,
 } as const;
 

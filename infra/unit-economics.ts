@@ -1,0 +1,275 @@
+/**
+ * Unit economics: per model in a stack, what the configured replicas deliver at the SLO and what
+ * a million output tokens costs, from one catalog (infra/catalog/throughput.ts) and one price
+ * list (infra/catalog/instances.ts). The plan prints it, plan.json carries it, the capacity
+ * policies check it, and the gateway's per-token prices are derived from it, so the three agree.
+ *
+ * - Replicas needed = ceil(SLO throughput / one replica's tokens/s at the TTFT target).
+ * - Coverage = replicas x per-replica tokens/s / SLO throughput, at replicas.min and replicas.max.
+ * - $/1M output tokens = replica $/h / (tokens/s at the SLO x economics.targetUtilization x
+ *   3600) x 1e6, "all-in": the whole replica cost charged to output tokens. On-demand, and with
+ *   the stack's spot mix: the share of the model's replicas (at replicas.max) that land on spot
+ *   capacity (a SPOT managed group, or the Karpenter gpu-spot NodePool), at budget.spotDiscount.
+ * - A replica's $/h is its GPUs' share of the node: instance $/h / GPUs per node x TP.
+ * - Gateway per-token prices split that cost between input and output tokens by GPU time: an
+ *   input (prompt) token costs w = saturation output tok/s / prefill tok/s of an output token,
+ *   and the traffic carries r = economics.inputTokensPerOutputToken input tokens per output
+ *   token, so output = C / (T (1 + r w)) and input = w x output: spend for that mix equals the
+ *   replica cost C over T output tokens, exactly.
+ * - Where no load meets the TTFT target (per-replica tokens/s at the SLO is 0), $/token is priced
+ *   at the saturation throughput instead and the row says so (pricedAt: "saturation").
+ *
+ * Which placement answers: the model's pool's GPU (its smallest type, as infra/capacity.ts sizes
+ * replicas) at the model's tensorParallelSize. Where replicas land is the capacity rule's:
+ * managed groups at minNodes first, then the Karpenter GPU NodePools by weight within their
+ * limits ({@link placeGpuReplicas}).
+ *
+ * Pure; imports only the catalogs, config types and infra/capacity.ts (ground floor).
+ */
+import { allocatable, configDemands, GPU_NODEPOOLS, smallestGpuType, type CapacityConfig, type GpuDemand, type Resources } from "./capacity";
+import { HOSTED_REFERENCE_PRICES } from "./catalog/hosted-prices";
+import { HOURS_PER_MONTH, requireInstanceType, type GpuModel, type InstanceType } from "./catalog/instances";
+import type { LlmModelKey } from "./catalog/models";
+import { replicaThroughputAtSlo, type Basis, type ReplicaThroughput } from "./catalog/throughput";
+import type { ModelConfig, PlatformConfig } from "./config";
+
+export interface EconomicsSettings {
+  readonly targetUtilization: number;
+  readonly promptTokensP95: number;
+  readonly inputTokensPerOutputToken: number;
+}
+
+export type UnitEconomicsConfig = CapacityConfig &
+  Pick<PlatformConfig, "environment"> & {
+    readonly budget: { readonly spotDiscount: number };
+    readonly economics: EconomicsSettings;
+  };
+
+// ---------------------------------------------------------------------------------------------
+// Where replicas land (the capacity rule's placement, with capacity types)
+
+export type CapacityKind = "spot" | "on-demand";
+
+export interface PlacedNode {
+  readonly source: { readonly kind: "nodeGroup" | "nodePool"; readonly name: string };
+  readonly type: InstanceType;
+  readonly capacity: CapacityKind;
+  /** Launched by Karpenter (not part of a managed group's minNodes). */
+  readonly launched: boolean;
+}
+
+export interface Placement {
+  /** Per demand subject ("models.gpt-oss-20b"), the node each placed replica landed on. */
+  readonly replicas: ReadonlyMap<string, readonly PlacedNode[]>;
+  /** Karpenter nodes launched to place them. */
+  readonly launched: readonly PlacedNode[];
+}
+
+const fits = (free: Resources, r: Resources) => free.cpu >= r.cpu && free.memoryGiB >= r.memoryGiB && free.gpus >= r.gpus;
+const minus = (a: Resources, b: Resources): Resources => ({ cpu: a.cpu - b.cpu, memoryGiB: a.memoryGiB - b.memoryGiB, gpus: a.gpus - b.gpus });
+const plus = (a: Resources, b: Resources): Resources => ({ cpu: a.cpu + b.cpu, memoryGiB: a.memoryGiB + b.memoryGiB, gpus: a.gpus + b.gpus });
+const asResources = (t: InstanceType): Resources => ({ cpu: t.vcpu, memoryGiB: t.memoryGiB, gpus: t.gpu?.count ?? 0 });
+
+/**
+ * Places every GPU demand's `which` replicas as infra/capacity.ts `capacityProblems` does:
+ * larger replicas first, then by subject; managed groups at minNodes (each node at the group's
+ * weakest type) first-fit; then one Karpenter node at a time from the highest-weight GPU NodePool,
+ * its cheapest type per replica within the pool's limits. Replicas that fit nowhere are left out
+ * (the capacity cross-check reports them). The same steps as capacity.ts, which keeps them
+ * private; tests/unit-economics.test.ts holds the two to the same answer on every stack.
+ */
+export function placeGpuReplicas(c: CapacityConfig, which: "min" | "max"): Placement {
+  const demands = configDemands(c);
+  const order = [...demands].sort((a, b) => b.requests.gpus - a.requests.gpus || (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
+  type Sim = PlacedNode & { free: Resources };
+  const nodes: Sim[] = Object.entries(c.gpuPools).flatMap(([name, g]) => {
+    const t = g.instanceTypes
+      .map(requireInstanceType)
+      .reduce((a, b) => ((b.gpu?.count ?? 0) - (a.gpu?.count ?? 0) || b.vcpu - a.vcpu || b.memoryGiB - a.memoryGiB) < 0 ? b : a);
+    const capacity: CapacityKind = g.capacityType === "SPOT" ? "spot" : "on-demand";
+    return Array.from({ length: g.minNodes }, () => ({ source: { kind: "nodeGroup" as const, name }, type: t, capacity, launched: false, free: allocatable(t) }));
+  });
+  const pools = GPU_NODEPOOLS.filter((p) => c.karpenter[p.key].enabled)
+    .map((p) => ({ name: p.name, n: c.karpenter[p.key], capacity: (p.key === "gpuSpot" ? "spot" : "on-demand") }))
+    .sort((a, b) => b.n.weight - a.n.weight);
+  const used = new Map<string, Resources>();
+  const slots = (d: GpuDemand, t: InstanceType) => {
+    const a = allocatable(t);
+    const r = d.requests;
+    return Math.floor(Math.min(r.gpus > 0 ? a.gpus / r.gpus : Infinity, r.cpu > 0 ? a.cpu / r.cpu : Infinity, r.memoryGiB > 0 ? a.memoryGiB / r.memoryGiB : Infinity));
+  };
+  const place = (d: GpuDemand): Sim | undefined => {
+    const n = nodes.find((x) => d.admits(x.source, x.type) && fits(x.free, d.requests));
+    if (n) n.free = minus(n.free, d.requests);
+    return n;
+  };
+  const launch = (d: GpuDemand): boolean => {
+    for (const p of pools) {
+      const u = used.get(p.name) ?? { cpu: 0, memoryGiB: 0, gpus: 0 };
+      const limits = { cpu: p.n.limits.cpu, memoryGiB: p.n.limits.memoryGiB, gpus: p.n.limits.gpus };
+      const t = p.n.instanceTypes
+        .map(requireInstanceType)
+        .filter((x) => d.admits({ kind: "nodePool", name: p.name }, x) && slots(d, x) > 0 && fits(limits, plus(u, asResources(x))))
+        .sort((a, b) => a.onDemandHourlyUsd / slots(d, a) - b.onDemandHourlyUsd / slots(d, b))[0];
+      if (!t) continue;
+      used.set(p.name, plus(u, asResources(t)));
+      nodes.push({ source: { kind: "nodePool", name: p.name }, type: t, capacity: p.capacity, launched: true, free: allocatable(t) });
+      return true;
+    }
+    return false;
+  };
+  const replicas = new Map<string, PlacedNode[]>();
+  for (const d of order) {
+    const landed: PlacedNode[] = [];
+    const want = which === "min" ? d.replicas.min : d.replicas.max;
+    while (landed.length < want) {
+      const n = place(d) ?? (launch(d) ? place(d) : undefined);
+      if (!n) break;
+      landed.push(n);
+    }
+    replicas.set(d.subject, landed);
+  }
+  return { replicas, launched: nodes.filter((n) => n.launched) };
+}
+
+/**
+ * The Karpenter nodes the GPU workloads' minimum replicas need beyond the managed groups at
+ * minNodes, for the cost model's baseline (infra/cost.ts `CostOptions.minReplicaNodes`).
+ */
+export function minReplicaKarpenterNodes(c: CapacityConfig): { pool: string; instanceType: string; capacity: CapacityKind }[] {
+  return placeGpuReplicas(c, "min").launched.map((n) => ({ pool: n.source.name, instanceType: n.type.name, capacity: n.capacity }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-model rows
+
+export interface UnitEconomicsRow {
+  readonly model: LlmModelKey;
+  readonly gpu: GpuModel;
+  readonly instanceType: string;
+  readonly tensorParallelSize: number;
+  readonly slo: { readonly ttftP95Ms: number; readonly throughputTokensPerSecond?: number };
+  /** One replica at the TTFT target (infra/catalog/throughput.ts). */
+  readonly perReplica: ReplicaThroughput;
+  /** Replicas to meet the SLO throughput; undefined without a throughput SLO, null when no replica meets the TTFT target. */
+  readonly replicasNeeded: number | null | undefined;
+  readonly replicas: { readonly min: number; readonly max: number };
+  /** Delivered / SLO throughput (x of target) at replicas.min and replicas.max; undefined without a throughput SLO. */
+  readonly coverage: { readonly baseline?: number; readonly max?: number };
+  /** Share of replicas.max that land on spot capacity. */
+  readonly spotShare: number;
+  readonly replicaHourlyUsd: { readonly onDemand: number; readonly spotMix: number };
+  /** Output tokens/s one replica is priced at: at the SLO, or at saturation where no load meets the SLO. */
+  readonly pricedTokensPerSecond: number;
+  readonly pricedAt: "slo" | "saturation";
+  /** All-in $ per 1M output tokens at economics.targetUtilization. */
+  readonly usdPerMOutput: { readonly onDemand: number; readonly spotMix: number };
+  /** Gateway prices (USD per token) with the stack's spot mix. */
+  readonly gateway: { readonly inputCostPerToken: number; readonly outputCostPerToken: number; readonly inputWeight: number };
+  readonly hosted: { readonly inputPerMTokUsd: number; readonly outputPerMTokUsd: number; readonly lowestOutputPerMTokUsd?: number; readonly allInPerMOutputUsd: number; readonly source: string };
+  /** Self-hosted all-in $/1M output (spot mix) above the hosted all-in price (output + r x input). */
+  readonly aboveHosted: boolean;
+  readonly basis: Basis;
+  readonly source: string;
+  readonly note: string;
+}
+
+const div = (a: number, b: number) => (b > 0 ? a / b : Infinity);
+
+/** The GPU model and the instance type a model's replicas are sized for (the pool's smallest type). */
+export function modelPlacement(c: Pick<CapacityConfig, "gpuPools">, m: ModelConfig): { gpu: GpuModel; instanceType: InstanceType; tensorParallelSize: number } {
+  const pool = c.gpuPools[m.pool];
+  if (!pool) throw new Error(`models.*.pool ${m.pool} is not a gpuPools key`);
+  const t = smallestGpuType(pool.instanceTypes);
+  return { gpu: t.gpu!.model, instanceType: t, tensorParallelSize: m.tensorParallelSize };
+}
+
+export function unitEconomicsRow(c: UnitEconomicsConfig, model: LlmModelKey, placementAtMax: Placement = placeGpuReplicas(c, "max")): UnitEconomicsRow {
+  const m = c.models[model]!;
+  const e = c.economics;
+  const p = modelPlacement(c, m);
+  const per = replicaThroughputAtSlo(model, { gpu: p.gpu, tensorParallelSize: p.tensorParallelSize }, { ttftP95Ms: m.slo.ttftP95Ms }, { promptTokensP95: e.promptTokensP95 });
+  const target = m.slo.throughputTokensPerSecond;
+  const replicasNeeded = target === undefined ? undefined : per.tokensPerSecond > 0 ? Math.ceil(target / per.tokensPerSecond) : null;
+  const coverage = target === undefined ? {} : { baseline: (m.replicas.min * per.tokensPerSecond) / target, max: (m.replicas.max * per.tokensPerSecond) / target };
+
+  const landed = placementAtMax.replicas.get(`models.${model}`) ?? [];
+  const spotShare = landed.length > 0 ? landed.filter((n) => n.capacity === "spot").length / landed.length : 0;
+  const onDemand = (p.instanceType.onDemandHourlyUsd / p.instanceType.gpu!.count) * p.tensorParallelSize;
+  const spotMix = onDemand * (1 - spotShare * c.budget.spotDiscount);
+
+  const pricedAt = per.tokensPerSecond > 0 ? "slo" : "saturation";
+  const priced = pricedAt === "slo" ? per.tokensPerSecond : per.saturationTokensPerSecond;
+  const tokensPerHour = priced * e.targetUtilization * 3600;
+  const usdPerMOutput = { onDemand: div(onDemand, tokensPerHour) * 1e6, spotMix: div(spotMix, tokensPerHour) * 1e6 };
+  const w = per.saturationTokensPerSecond > 0 && per.prefillTokensPerSecond > 0 ? per.saturationTokensPerSecond / per.prefillTokensPerSecond : 0;
+  const r = e.inputTokensPerOutputToken;
+  const outputCostPerToken = div(spotMix, tokensPerHour * (1 + r * w));
+  const hostedRef = HOSTED_REFERENCE_PRICES[model];
+  const hostedAllIn = hostedRef.outputPerMTokUsd + r * hostedRef.inputPerMTokUsd;
+  const basisText = per.basis === "estimate" ? "estimate" : per.basis;
+  return {
+    model,
+    gpu: p.gpu,
+    instanceType: p.instanceType.name,
+    tensorParallelSize: p.tensorParallelSize,
+    slo: { ttftP95Ms: m.slo.ttftP95Ms, ...(target !== undefined ? { throughputTokensPerSecond: target } : {}) },
+    perReplica: per,
+    replicasNeeded,
+    replicas: { min: m.replicas.min, max: m.replicas.max },
+    coverage,
+    spotShare,
+    replicaHourlyUsd: { onDemand, spotMix },
+    pricedTokensPerSecond: priced,
+    pricedAt,
+    usdPerMOutput,
+    gateway: { inputCostPerToken: w * outputCostPerToken, outputCostPerToken, inputWeight: w },
+    hosted: { ...hostedRef, allInPerMOutputUsd: hostedAllIn },
+    aboveHosted: usdPerMOutput.spotMix > hostedAllIn,
+    basis: per.basis,
+    source: per.source,
+    note:
+      `${basisText}: ${per.note}` +
+      (pricedAt === "saturation" ? "; $/token priced at saturation throughput because no load meets the TTFT target" : "") +
+      `; replica $/h = ${p.instanceType.name} $${p.instanceType.onDemandHourlyUsd}/h / ${p.instanceType.gpu!.count} GPU x TP ${p.tensorParallelSize}` +
+      (spotShare > 0 ? `, ${Math.round(spotShare * 100)}% of replicas on spot at ${Math.round(c.budget.spotDiscount * 100)}% off (budget.spotDiscount, an assumption)` : ""),
+  };
+}
+
+/** One row per configured model. */
+export function unitEconomicsReport(c: UnitEconomicsConfig): UnitEconomicsRow[] {
+  const placement = placeGpuReplicas(c, "max");
+  return (Object.keys(c.models) as LlmModelKey[]).filter((k) => c.models[k]).map((k) => unitEconomicsRow(c, k, placement));
+}
+
+/** The gateway's per-token prices (USD) per self-hosted model, from the same rows. */
+export function gatewayTokenPrices(c: UnitEconomicsConfig): Record<string, { inputCostPerToken: number; outputCostPerToken: number }> {
+  return Object.fromEntries(unitEconomicsReport(c).map((r) => [r.model, { inputCostPerToken: r.gateway.inputCostPerToken, outputCostPerToken: r.gateway.outputCostPerToken }]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "n/a");
+const usd = (n: number) => (Number.isFinite(n) ? `$${n < 10 ? n.toFixed(3) : n.toFixed(2)}` : "n/a");
+const x = (n: number | undefined) => (n === undefined ? "-" : `${n.toFixed(2)}x`);
+
+/** The plan's capacity and $/token table, one block per model. */
+export function renderUnitEconomics(rows: readonly UnitEconomicsRow[]): string[] {
+  if (rows.length === 0) return [];
+  const out = ["Capacity and unit economics (infra/unit-economics.ts; docs/capacity.md):"];
+  for (const r of rows) {
+    const target = r.slo.throughputTokensPerSecond;
+    out.push(
+      `  ${r.model} on ${r.tensorParallelSize} x ${r.gpu} (${r.instanceType}), SLO TTFT p95 ${r.slo.ttftP95Ms} ms${target !== undefined ? `, ${fmt(target)} output tok/s` : ", no throughput SLO"}`,
+      `    one replica at the SLO: ${fmt(r.perReplica.tokensPerSecond)} tok/s [${r.perReplica.basis}] (saturation ${fmt(r.perReplica.saturationTokensPerSecond)} tok/s [${r.perReplica.saturationBasis}], unloaded TTFT p95 ${fmt(r.perReplica.unloadedTtftP95Ms)} ms [estimate])`,
+      `    replicas: needed ${r.replicasNeeded === undefined ? "-" : r.replicasNeeded === null ? "none suffice (the TTFT target is out of reach on this GPU)" : r.replicasNeeded}; baseline ${r.replicas.min} (${x(r.coverage.baseline)}); max ${r.replicas.max} (${x(r.coverage.max)})`,
+      `    $/1M output tokens at ${r.pricedAt === "slo" ? "the SLO" : "saturation (SLO unreachable)"} and target utilization: on-demand ${usd(r.usdPerMOutput.onDemand)}, spot mix (${Math.round(r.spotShare * 100)}% spot) ${usd(r.usdPerMOutput.spotMix)} [${r.basis}]`,
+      `    hosted reference: ${usd(r.hosted.outputPerMTokUsd)} output / ${usd(r.hosted.inputPerMTokUsd)} input per 1M (all-in ${usd(r.hosted.allInPerMOutputUsd)})${r.hosted.lowestOutputPerMTokUsd !== undefined ? `, lowest ${usd(r.hosted.lowestOutputPerMTokUsd)} output` : ""} [${r.hosted.source}]${r.aboveHosted ? "  << self-hosting costs more" : ""}`,
+      `    gateway prices: input ${r.gateway.inputCostPerToken.toExponential(3)} / output ${r.gateway.outputCostPerToken.toExponential(3)} USD per token`,
+      `    source: ${r.source}`,
+    );
+  }
+  out.push(`  (${HOURS_PER_MONTH} h/month; every figure marked [estimate] rests on the stated model in infra/catalog/throughput.ts, not a measurement)`);
+  return out;
+}
