@@ -1,5 +1,6 @@
 /** Turning zod issues into what an operator reads: the key path, the problem and the fix. */
 import { z } from "zod";
+import { PROJECT } from "./primitives";
 import { PlatformConfigSchema } from "./schema";
 
 export interface ConfigIssue {
@@ -27,6 +28,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === "number" ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), "");
 }
 
+/** The key as `pulumi config set --path` takes it: `llm-platform:observability.tracing.samplingRatio`. */
+function configKey(path: readonly PropertyKey[]): string {
+  const p = formatPath(path);
+  return p.startsWith("aws:") ? p : `${PROJECT}:${p}`;
+}
+
 function describe(v: unknown): string {
   if (v === undefined) return "nothing";
   if (v === null) return "null";
@@ -35,13 +42,30 @@ function describe(v: unknown): string {
   return `${typeof v} ${JSON.stringify(v)}`;
 }
 
-function editDistance(a: string, b: string): number {
+/** Levenshtein distance, for did-you-mean hints. */
+export function editDistance(a: string, b: string): number {
   const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
   for (let i = 1; i <= a.length; i++)
     for (let j = 1; j <= b.length; j++)
       d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length]![b.length]!;
+}
+
+/** The candidate closest to `word` (case-insensitive), if it is within `max` edits. */
+export function closest(word: string, candidates: readonly string[], max = 3): string | undefined {
+  const best = candidates.map((c) => [c, editDistance(word.toLowerCase(), c.toLowerCase())] as const).sort((a, b) => a[1] - b[1])[0];
+  return best && best[1] <= max ? best[0] : undefined;
+}
+
+/**
+ * How to store a typed value with the Pulumi CLI. `pulumi config set --path` stores integers and
+ * true/false typed but any other value (0.5, 1e3) as a string; `--type` (string, bool, int,
+ * float) fixes the type (https://www.pulumi.com/docs/iac/cli/commands/pulumi_config_set/).
+ */
+function typedSetHint(expected: string, path: string, input: string): string {
+  const t = expected === "boolean" ? "bool" : /^\s*[+-]?\d+\s*$/.test(input) ? "int" : "float";
+  return ` (write it unquoted in the stack file, or set it with \`pulumi config set --path --type ${t} '${path}' <value>\`)`;
 }
 
 function knownKeysAt(path: readonly PropertyKey[]): string[] {
@@ -84,8 +108,10 @@ export function issueToConfigIssues(issue: z.core.$ZodIssue): ConfigIssue[] {
         return { path: formatPath([...path, k]), message: `unknown key${hint}` };
       });
     }
-    case "invalid_type":
-      return [{ path: formatPath(path), message: issue.input === undefined ? `required (${issue.expected})` : `expected ${issue.expected}, got ${describe(issue.input)}` }];
+    case "invalid_type": {
+      const hint = typeof issue.input === "string" && (issue.expected === "number" || issue.expected === "boolean") ? typedSetHint(issue.expected, configKey(path), issue.input) : "";
+      return [{ path: formatPath(path), message: issue.input === undefined ? `required (${issue.expected})` : `expected ${issue.expected}, got ${describe(issue.input)}${hint}` }];
+    }
     case "invalid_value": {
       const expected = /^Invalid (option|input)/.test(issue.message) ? `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}` : issue.message;
       return [{ path: formatPath(path), message: `${expected}, got ${describe(issue.input)}` }];

@@ -21,4 +21,4 @@ export {
   type PlatformConfig,
 } from "./schema";
 export { ConfigError, type ConfigIssue } from "./errors";
-export { configKeyPaths, loadConfig, parsePlatformConfig } from "./load";
+export { coerceScalars, configFromRuntime, configKeyPaths, loadConfig, parsePlatformConfig } from "./load";

@@ -4,9 +4,7 @@
  * Runs the offline plan for each stack. `--config` plans a different stack file (for example a
  * deliberately broken copy) under the given stack name.
  */
-import * as fs from "node:fs";
-import { parse as parseYaml } from "yaml";
-import { listStacks, type RawStackConfig } from "./harness";
+import { listStacks } from "./harness";
 import { DEFAULT_OUT_DIR, plan } from "./plan";
 
 function usage(): never {
@@ -32,15 +30,10 @@ async function main(): Promise<number> {
     console.error("--config takes exactly one stack name");
     return 2;
   }
-  let raw: RawStackConfig | undefined;
-  if (configFile) {
-    const doc = parseYaml(fs.readFileSync(configFile, "utf8")) as { config?: RawStackConfig } | null;
-    raw = doc?.config ?? {};
-  }
   let worst = 0;
   for (const stack of stacks) {
     const started = Date.now();
-    const r = await plan(stack, { ...(raw ? { raw } : {}), outDir });
+    const r = await plan(stack, { ...(configFile !== undefined ? { configFile } : {}), outDir });
     console.log(r.text);
     console.log(`(${((Date.now() - started) / 1000).toFixed(1)} s, exit ${r.exitCode})\n`);
     worst = Math.max(worst, r.exitCode);

@@ -8,7 +8,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
+import { isMap, LineCounter, parseDocument } from "yaml";
 import { PROJECT, type PlatformConfig } from "../../infra/config";
 import { createMocks, REMOTE_COMPONENT_TYPES } from "./mocks";
 
@@ -106,12 +106,88 @@ export function listStacks(): string[] {
     .sort();
 }
 
-/** The `config:` map of stacks/Pulumi.<stack>.yaml, as written. */
+/**
+ * A stack file that cannot be read as a stack config: missing, not YAML (syntax error, a tab in
+ * the indentation, a duplicate key), or a `config:` that is not a mapping. The message is
+ * `<file>:<line>:<column>: <problem>`, as editors and CI annotate it; the plan exits 2.
+ */
+export class StackFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly line: number,
+    readonly column: number,
+    readonly problem: string,
+  ) {
+    super(`${file}:${line}:${column}: ${problem}`);
+    this.name = "StackFileError";
+  }
+}
+
+const REPO_ROOT = path.resolve(__dirname, "..", "..");
+
+/** The `config:` map of stacks/Pulumi.<stack>.yaml, as written. Throws StackFileError. */
 export function readStackConfig(stack: string): RawStackConfig {
   const file = path.join(stacksDir(), `Pulumi.${stack}.yaml`);
-  if (!fs.existsSync(file)) throw new Error(`no stack config ${path.relative(process.cwd(), file)}; known stacks: ${listStacks().join(", ")}`);
-  const doc = parseYaml(fs.readFileSync(file, "utf8")) as { config?: RawStackConfig } | null;
-  return doc?.config ?? {};
+  const shown = path.relative(REPO_ROOT, file);
+  if (!fs.existsSync(file)) throw new StackFileError(shown, 1, 1, `no such stack file; known stacks: ${listStacks().join(", ")}`);
+  return parseStackFile(fs.readFileSync(file, "utf8"), shown);
+}
+
+/** A stack file given by path (`npm run plan -- <stack> --config <file>`); errors name `file` as given. */
+export function readStackConfigFile(file: string): RawStackConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new StackFileError(file, 1, 1, code === "ENOENT" ? "no such file" : `cannot read: ${code ?? String(e)}`);
+  }
+  return parseStackFile(text, file);
+}
+
+/**
+ * Parses a stack file's text with the `yaml` package (YAML 1.2, duplicate keys are errors:
+ * `uniqueKeys` defaults to true) and returns its `config:` mapping. The first error the parser
+ * reports is raised with its line and column (1-based).
+ */
+export function parseStackFile(text: string, shown: string): RawStackConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined, problem: string): StackFileError => {
+    const { line, col } = offset === undefined ? { line: 1, col: 1 } : lineCounter.linePos(offset);
+    return new StackFileError(shown, line, col, problem);
+  };
+  const first = doc.errors[0];
+  if (first) throw at(first.pos[0], yamlProblem(first.code, first.message, text.slice(first.pos[0])));
+  if (doc.contents === null) return {};
+  if (!isMap(doc.contents)) throw at(doc.contents.range?.[0], "a stack file is a mapping with a `config:` key; this document is not a mapping");
+  const pair = doc.contents.items.find((p) => (p.key as { value?: unknown } | null)?.value === "config");
+  if (!pair) return {};
+  const value = pair.value as { range?: [number, number, number] } | null;
+  if (!isMap(pair.value)) {
+    const keyRange = (pair.key as { range?: [number, number, number] }).range;
+    throw at(value?.range?.[0] ?? keyRange?.[0], `\`config:\` must be a mapping of <namespace>:<key> to values, got ${describeNode(pair.value)}`);
+  }
+  return (doc.toJS() as { config: RawStackConfig }).config;
+}
+
+/** The parser's message, with the fix for the common ones. */
+function yamlProblem(code: string, message: string, rest: string): string {
+  const m = message.replace(/\s+/g, " ").trim();
+  if (code === "TAB_AS_INDENT") return `${m} (YAML indents with spaces only; replace the tab)`;
+  if (code === "DUPLICATE_KEY") {
+    const key = /^("[^"\n]*"|'[^'\n]*'|[^\n]*?)(?=:(\s|$))/.exec(rest)?.[1];
+    return `${key ? `duplicate key ${key}: ` : ""}${m} (a key may appear once per mapping; keep one entry)`;
+  }
+  return m;
+}
+
+function describeNode(n: unknown): string {
+  if (n === null || n === undefined) return "nothing";
+  const v = (n as { value?: unknown; items?: unknown }).items !== undefined ? "a list" : (n as { value?: unknown }).value;
+  if (v === "a list") return v;
+  if (v === null) return "null";
+  return `${typeof v} ${JSON.stringify(v)}`;
 }
 
 /**

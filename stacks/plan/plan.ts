@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import { ConfigError } from "../../infra/config";
 import { estimateCost } from "../../infra/cost";
-import { runStack, type RawStackConfig, type RunResult } from "./harness";
+import { readStackConfig, readStackConfigFile, runStack, StackFileError, type RawStackConfig, type RunResult } from "./harness";
 import { policies } from "../../policies/policies";
 import { PolicyConfigError, policyConfigFile as policyConfigFileOf, readPolicyConfig, resolvePolicyConfig, runPolicies, type PolicyPackConfig } from "./policies";
 import { helmReleases, kubernetesObjects, notVisible, summary, writePlan, type PlanDocument } from "./render";
@@ -25,13 +25,24 @@ export const DEFAULT_OUT_DIR = path.join(REPO_ROOT, "out");
 export interface PlanOptions {
   /** Overrides the stack file's config map (deliberately broken configs in tests). */
   readonly raw?: RawStackConfig;
+  /** Plans this stack file instead of stacks/Pulumi.<stack>.yaml (`--config <file>`). */
+  readonly configFile?: string;
   readonly outDir?: string;
   /** Overrides policies/config/<stack>.json. */
   readonly policyConfig?: PolicyPackConfig;
 }
 
 export async function plan(stack: string, opts: PlanOptions = {}): Promise<PlanResult> {
-  // The policy config first: it is cheap to check, and an invalid one should not wait for a run.
+  // The stack file first: a missing or malformed one is reported as <file>:<line>:<column>.
+  let raw: RawStackConfig;
+  try {
+    raw = opts.raw ?? (opts.configFile !== undefined ? readStackConfigFile(opts.configFile) : readStackConfig(stack));
+  } catch (e) {
+    if (e instanceof StackFileError) return { exitCode: 2, text: e.message };
+    throw e;
+  }
+
+  // Then the policy config: it is cheap to check, and an invalid one should not wait for a run.
   let policyConfig: PolicyPackConfig;
   const policyConfigFile = opts.policyConfig ? "(policy config given)" : path.relative(REPO_ROOT, policyConfigFileOf(stack));
   try {
@@ -44,7 +55,7 @@ export async function plan(stack: string, opts: PlanOptions = {}): Promise<PlanR
 
   let run;
   try {
-    run = await runStack(stack, opts.raw);
+    run = await runStack(stack, raw);
   } catch (e) {
     if (e instanceof ConfigError) return { exitCode: 2, text: e.message };
     throw e;
