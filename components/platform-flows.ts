@@ -7,6 +7,7 @@ import type { PlatformConfig } from "../infra/config";
 import { autoscalingFlows } from "./autoscaling";
 import { networkFacts, peers, PORTS, type Flow } from "./flows";
 import { gatewayFlows } from "./gateway";
+import { loadTestFlows } from "./load-test";
 import { NAMESPACES } from "./namespaces";
 import { TEI_METRICS_PORT } from "./embeddings";
 import { dnsFlows, istioFlows, policedNamespaces, scrapeFlow, WORKLOAD } from "./network-security";
@@ -35,6 +36,7 @@ export function declaredFlows(cfg: PlatformConfig): Flow[] {
     ...vectorDbFlows(cfg, p),
     ...(cfg.safety.enabled ? safetyFlows(cfg, p) : []),
     ...(cfg.rag.enabled ? ragFlows(cfg, p) : []),
+    ...loadTestFlows(cfg, p),
     ...(cfg.edge.enabled
       ? gatewayFlows(cfg, p, { models: Object.keys(cfg.models).length > 0, embeddings: encoders.includes("embed"), rerank: encoders.includes("rerank"), safety: cfg.safety.enabled })
       : []),

@@ -115,10 +115,11 @@ export function generatedRef(pathPrefix: string, name: GeneratedName, key: strin
 }
 
 /** Every Vault path the platform reads: its own prefix, plus operator references outside it. */
-export function platformReadPaths(cfg: Pick<PlatformConfig, "vault" | "observability"> & Partial<Pick<PlatformConfig, "rag">>): string[] {
+export function platformReadPaths(cfg: Pick<PlatformConfig, "vault" | "observability"> & Partial<Pick<PlatformConfig, "rag" | "loadTest">>): string[] {
   const refs = [cfg.vault.operatorSecrets.huggingfaceToken, cfg.vault.operatorSecrets.azureContentSafetyKey];
   const evalKey = cfg.rag?.enabled && cfg.rag.evaluation.enabled ? cfg.rag.evaluation.apiKeyVaultRef : undefined;
   if (evalKey) refs.push(evalKey);
+  if (cfg.loadTest?.enabled && cfg.loadTest.gatewayKeyVaultRef) refs.push(cfg.loadTest.gatewayKeyVaultRef);
   const r = cfg.observability.alertmanager.receiver;
   if (r.type === "slack") refs.push(r.webhookUrlVaultRef);
   if (r.type === "pagerduty") refs.push(r.routingKeyVaultRef);

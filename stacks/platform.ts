@@ -15,6 +15,7 @@ import { Edge } from "../components/edge";
 import { GATEWAY_NS, GATEWAY_PORT, GATEWAY_RELEASE } from "../components/gateway";
 import { GpuCapacity } from "../components/gpu-capacity";
 import { costTags } from "../components/labels";
+import { LoadTest } from "../components/load-test";
 import { MonitoringCrds } from "../components/monitoring-crds";
 import { PlatformNamespaces } from "../components/namespaces";
 import { Network } from "../components/network";
@@ -192,6 +193,15 @@ export function createPlatform(config: PlatformConfig): Platform {
           withAws,
         )
       : undefined;
+
+  // Load-test Jobs generated from the models' SLOs (loadTest.enabled, off by default): each model
+  // straight to vLLM and through the gateway; results to the weights bucket (components/load-test.ts).
+  if (config.loadTest.enabled)
+    new LoadTest(
+      "load-test",
+      { config, weightsBucket: serving.weightsBucket, secretStore: secrets.store, k8sProvider, dependsOn: [ns.inference, serving, ...(edge ? [edge] : []), ...networkSecurity.meshReady] },
+      withAws,
+    );
 
   return {
     config,

@@ -209,6 +209,16 @@ export const IMAGES = {
     tag: "2.37.5",
     source: "Docker Hub amazon/aws-cli (tag pinned in public manifests in 2026); supports EKS Pod Identity credentials",
   },
+  inferencePerf: {
+    // The load generator of the load-test Jobs (components/load-test.ts). Its config format, CLI
+    // (`--config_file`, dotted overrides such as `--server.api_key`) and report files were read at
+    // this tag: kubernetes-sigs/inference-perf v0.6.1 (a40897e, 2026-07-23) docs/config.md,
+    // inference_perf/config/**, inference_perf/reportgen/base.py.
+    repository: "quay.io/inference-perf/inference-perf",
+    tag: "v0.6.1",
+    source:
+      "kubernetes-sigs/inference-perf .github/workflows/publish-on-release.yml pushes quay.io/inference-perf/inference-perf:<release tag> for every v*.*.* tag; release v0.6.1 (tag a40897e, 2026-07-23). Pulled by digest in public manifests: v0.6.1@sha256:e29328cc223ebae58d9022d60ad651cc3c4cbd534885a78b28f54086aa4b9c9e. v0.7.0 (2026-09-15, inference-perf issue #606) exists but its source was not read here",
+  },
   teiAmpere80: {
     repository: "ghcr.io/huggingface/text-embeddings-inference",
     tag: "1.9",

@@ -10,6 +10,7 @@ import { clusterSchema } from "./cluster";
 import { economicsSchema } from "./economics";
 import { edgeSchema } from "./edge";
 import { gpuPoolSchema, karpenterSchema, type nodePoolSchema } from "./gpu";
+import { loadTestSchema } from "./load-test";
 import { embeddingsSchema, modelSchema, type encoderSchema } from "./models";
 import { networkSchema } from "./network";
 import { networkSecuritySchema } from "./network-security";
@@ -47,6 +48,7 @@ export const AREAS = {
   networkSecurity: networkSecuritySchema,
   autoscaling: autoscalingSchema,
   edge: edgeSchema,
+  loadTest: loadTestSchema,
   economics: economicsSchema,
   warmStart: warmStartSchema,
 } as const;
