@@ -10,7 +10,6 @@ import { regionEntry, REGIONS } from "../catalog/regions";
 import { EKS_SUPPORT_CALENDAR, EKS_SUPPORT_CALENDAR_AS_OF, eksSupportPhase } from "../catalog/versions";
 import { ENVIRONMENTS } from "./primitives";
 import { loadTestProblems } from "./load-test";
-import { loadTestProblems } from "./load-test";
 import type { modelSchema } from "./models";
 import { warmStartProblems } from "./warm-start";
 import type { ParsedConfig } from "./schema";
@@ -90,8 +89,6 @@ export function crossChecks(c: DeepPartial<ParsedConfig>, add: (path: (string | 
 
   if (c.vectorDb?.mode && env && env !== "dev" && c.vectorDb.mode !== "cluster")
     add(["vectorDb", "mode"], `${env} runs Milvus in cluster mode for HA, got "${c.vectorDb.mode}"`);
-
-  loadTestProblems(c, add);
 
   loadTestProblems(c, add);
 
