@@ -2,6 +2,12 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
+/** A lint rule for one floor: relative imports into the folders above it (or beside it) are errors. */
+function floor(files, forbidden, message) {
+  const group = forbidden.flatMap((d) => [`../${d}`, `../${d}/**`, `../../${d}`, `../../${d}/**`, `../../../${d}/**`, `../../../../${d}/**`]);
+  return [{ files: [files], rules: { "no-restricted-imports": ["error", { patterns: [{ group, message }] }] } }];
+}
+
 export default tseslint.config(
   { ignores: ["node_modules/**", "out/**", "services/**", "**/dist/**", "coverage/**", "scratch/**"] },
   js.configs.recommended,
@@ -20,6 +26,13 @@ export default tseslint.config(
       ],
     },
   },
+  // Floors: imports only go downward. infra/ is the ground (config, catalogs, cost model, the
+  // stateful types) and imports nothing else of ours; components/ build on infra/; the policy
+  // pack uses only the ground, through the package it declares (policies/package.json); stacks/
+  // (the composition root and the offline plan tool) is the roof and may import anything.
+  ...floor("infra/**/*.ts", ["components", "stacks", "policies", "tests", "services"], "infra/ is the ground floor: it imports nothing else of ours"),
+  ...floor("components/**/*.ts", ["stacks", "policies", "tests", "services"], "components/ import only infra/ and each other"),
+  ...floor("policies/**/*.ts", ["components", "stacks", "tests", "services", "infra"], "the policy pack imports the ground floor only through its declared dependency llm-platform-infra (policies/package.json), so that it publishes on its own"),
   {
     // Tests poke at untyped config maps and recorded resource inputs on purpose, and check
     // that ":latest" is rejected.

@@ -4,8 +4,8 @@
  * support tier and bounded log retention.
  */
 import type { PolicyResource, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { INSTANCE_TYPES } from "../infra/catalog/instances";
-import { estimateCost, parseQuantity } from "../infra/cost";
+import { INSTANCE_TYPES } from "llm-platform-infra/catalog/instances";
+import { estimateCost, parseQuantity } from "llm-platform-infra/cost";
 import { isTaggable, providerDefaultTags } from "./lib/aws";
 import {
   AWS_EKS_CLUSTER,

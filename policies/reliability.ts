@@ -8,7 +8,7 @@
  * Namespace labelled app.kubernetes.io/component=serving.
  */
 import type { PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { STATEFUL_TYPES as STATEFUL_TYPE_SET } from "../infra/protection";
+import { STATEFUL_TYPES as STATEFUL_TYPE_SET } from "llm-platform-infra/protection";
 import { COMPONENT_LABEL, containersOf, describeWorkload, HPA, NAMESPACE, PART_OF_LABEL, PDB, PLATFORM, SCALED_OBJECT, workloadOf, type Workload } from "./lib/k8s";
 import { configOf, propsOf } from "./lib/policy";
 import { arr, get, isRecord, kindOf, num, record, str, stringMap } from "./lib/props";

@@ -35,7 +35,7 @@ describe("vLLM arguments", () => {
       replicas: { min: 0, max: 2 },
       autoscaling: { queueDepthTarget: 8, activationQueueDepth: 1, kvCacheUsageTarget: 0.8, pollingIntervalSeconds: 15, cooldownSeconds: 300 },
       weights: { source, revision: "main" },
-      slo: { ttftP95Ms: 150, e2eP95Ms: 20000 },
+      slo: { ttftP95Ms: 150, e2eP95Ms: 20000, availabilityPct: 99.9, latencyBudgetPct: 5 },
     },
     poolName: "p",
     pool: { instanceTypes: pool, capacityType: "SPOT", minNodes: 0, maxNodes: 2, diskSizeGiB: 300, efa: false },

@@ -3,8 +3,8 @@
  * aws.eks.NodeGroup child under the CLI, never both) and Karpenter NodePools.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { INSTANCE_TYPES, type InstanceType } from "../../infra/catalog/instances";
-import { nodePoolCandidates, parseQuantity } from "../../infra/cost";
+import { INSTANCE_TYPES, type InstanceType } from "llm-platform-infra/catalog/instances";
+import { nodePoolCandidates, parseQuantity } from "llm-platform-infra/cost";
 import { get, num, str, strings, stringMap, type Props } from "./props";
 
 export const EKS_COMPONENT_NODE_GROUP = "eks:index:ManagedNodeGroup";

@@ -33,7 +33,7 @@ import type {
 import Ajv from "ajv";
 import { PACK_ENFORCEMENT_LEVEL, PACK_NAME, policies as packPolicies } from "../../policies/policies";
 import type { RecordedResource } from "./harness";
-import { HELM_RELEASE_TYPE } from "./render";
+import { HELM_RELEASE_TYPE } from "./resource-types";
 
 const REPO_ROOT = path.resolve(__dirname, "..", "..");
 export const POLICY_CONFIG_DIR = path.join(REPO_ROOT, "policies", "config");

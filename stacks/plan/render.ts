@@ -11,7 +11,9 @@ import type { CostEstimate } from "../../infra/cost";
 import type { RecordedResource } from "./harness";
 import type { PolicyVerdict } from "./policies";
 
-export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
+import { HELM_RELEASE_TYPE } from "./resource-types";
+
+export { HELM_RELEASE_TYPE };
 
 /** What each remote component creates that the offline plan cannot see. */
 export const REMOTE_CHILDREN: Record<string, string> = {
