@@ -27,6 +27,7 @@ import { generatedRef, Secrets, type ExternalSecretSpec } from "./secrets";
 import { flow, PORTS, tcp, type Flow, type Peers, type PodPeer } from "./flows";
 import { PROMETHEUS, WORKLOAD } from "./network-security";
 import { containerSecurityContext, podSecurityContext, type Hardening } from "./pod-security";
+import { routerRetryBudget } from "./model-scaling";
 
 export const GATEWAY_NS = NAMESPACES.gateway.name;
 export const GATEWAY_RELEASE = "litellm";
@@ -45,6 +46,11 @@ export interface Route {
   readonly url: string;
   /** The upstream model id, where the provider needs it (Hugging Face rerank). */
   readonly upstream?: string;
+  /**
+   * The model may be at zero replicas: the router holds its requests (retries) long enough for
+   * KEDA to wake it and a new GPU node to start it (components/model-scaling.ts, docs/scaling.md).
+   */
+  readonly scaleFromZero?: { readonly newNodeColdStartSeconds: number; readonly pollingIntervalSeconds: number };
 }
 
 export interface ProxyConfigInputs {
@@ -92,6 +98,9 @@ export function litellmProxyConfig(i: ProxyConfigInputs): Record<string, unknown
     guardrail_name: name,
     litellm_params: { guardrail: "generic_guardrail_api", mode, api_base: i.safetyUrl, default_on: true, unreachable_fallback: "fail_closed" },
   });
+  // Retries (docs/scaling.md): two immediate ones (another replica behind the Service; a spot
+  // reclaim's connection errors) unless a model may be at zero, then a budget that outlasts its wake.
+  const retries = routerRetryBudget(i.models.flatMap((m) => (m.scaleFromZero ? [m.scaleFromZero] : [])));
   return {
     model_list: modelList,
     ...(i.safetyUrl ? { guardrails: [guardrail("safety-input", "pre_call"), guardrail("safety-output", "post_call")] } : {}),
@@ -100,9 +109,18 @@ export function litellmProxyConfig(i: ProxyConfigInputs): Record<string, unknown
       cache: true,
       cache_params: { type: "redis", host: "os.environ/REDIS_HOST", port: "os.environ/REDIS_PORT", password: "os.environ/REDIS_PASSWORD", ssl: true },
       request_timeout: ALB_IDLE_TIMEOUT_SECONDS,
-      num_retries: 2,
+      num_retries: retries.numRetries,
     },
-    router_settings: { redis_host: "os.environ/REDIS_HOST", redis_port: "os.environ/REDIS_PORT", redis_password: "os.environ/REDIS_PASSWORD", enable_pre_call_checks: true },
+    router_settings: {
+      redis_host: "os.environ/REDIS_HOST",
+      redis_port: "os.environ/REDIS_PORT",
+      redis_password: "os.environ/REDIS_PASSWORD",
+      enable_pre_call_checks: true,
+      num_retries: retries.numRetries,
+      // The least wait between attempts (litellm router `_time_to_sleep_before_retry` ->
+      // `_calculate_retry_after(min_timeout=retry_after)`); 0 keeps LiteLLM's own 0.5-8 s backoff.
+      ...(retries.retryAfterSeconds > 0 ? { retry_after: retries.retryAfterSeconds } : {}),
+    },
     general_settings: {
       master_key: "os.environ/PROXY_MASTER_KEY",
       database_url: "os.environ/DATABASE_URL",

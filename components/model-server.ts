@@ -28,6 +28,9 @@ import { recommendedLabels } from "./labels";
 import { GPU_TAINT, POOL_LABEL } from "./node-groups";
 import { metricsServicePorts, scaledObject, serviceMonitor } from "./workload-objects";
 import { PORTS, WORKLOAD } from "./network-security";
+import { cronTriggers, predictiveTrigger, wakeTrigger } from "./model-scaling";
+import { coldStartEstimate } from "../infra/coldstart";
+import { replicaCapacity, SCALE_DOWN_WINDOW_SECONDS, SCALE_UP_WINDOW_SECONDS } from "../infra/scaling-sim";
 import { s3FetchContainer } from "./weights";
 import { containerSecurityContext, podSecurityContext, type Hardening } from "./pod-security";
 
@@ -37,9 +40,15 @@ export const HF_TOKEN_SECRET = "huggingface-token";
 export const SERVING_PRIORITY_CLASS = "llm-serving";
 /** Istio's merged metrics port (components/workload-objects.ts explains the mechanism). */
 export { ISTIO_MERGED_METRICS_PORT } from "./workload-objects";
-/** Spot capacity gets a 2-minute notice; the grace period stays inside it. */
-export const TERMINATION_GRACE_SECONDS = 120;
-export const PRESTOP_DRAIN_SECONDS = 20;
+/**
+ * Spot capacity gets a 2-minute notice, and Karpenter starts the drain when the warning reaches it
+ * (components/model-scaling.ts `drainProblems`; docs/scaling.md "Spot reclaim"): detection (~15 s)
+ * + the grace period + a 10 s margin stay inside 120 s. preStop keeps the pod serving while its
+ * endpoint leaves the Service; vLLM then has the rest of the grace to finish in-flight requests
+ * (75 s, above every model's e2e p95 in the stacks; tests/scaling.test.ts).
+ */
+export const TERMINATION_GRACE_SECONDS = 90;
+export const PRESTOP_DRAIN_SECONDS = 15;
 
 export interface ModelServerSpec {
   readonly key: LlmModelKey;
@@ -303,11 +312,25 @@ export function modelPdb(s: ModelServerSpec): k8s.policy.v1.PodDisruptionBudgetA
   };
 }
 
-/** KEDA on vLLM's signals: waiting requests (sum, per replica) and KV-cache usage (average). */
+/** The new-node cold start of a replica (infra/coldstart.ts) on the pool's smallest type. */
+export function newNodeColdStartSeconds(s: Pick<ModelServerSpec, "key" | "cfg" | "pool">): number {
+  return coldStartEstimate(s.key, { instanceType: smallestInstance(s.pool).name, tensorParallelSize: s.cfg.tensorParallelSize }, "new", { weightsSource: s.cfg.weights.source }).totalSeconds;
+}
+
+/** Annotation on the ScaledObject: the new-node cold start its lookahead and the gateway's retry budget must cover. */
+export const NEW_NODE_COLD_START_ANNOTATION = "llm-platform.io/new-node-cold-start-seconds";
+
+/**
+ * KEDA on vLLM's signals: waiting requests (sum, per replica) and KV-cache usage (average); the
+ * gateway's demand wakes a model at zero; the schedule windows (cron) and the predictive floor
+ * (last week's demand) raise the floor (components/model-scaling.ts, docs/scaling.md).
+ */
 export function modelScaledObject(s: ModelServerSpec): IScaledObject {
   const a = s.cfg.autoscaling;
   const sel = `model_name="${s.key}"`;
-  return scaledObject(
+  const coldStart = newNodeColdStartSeconds(s);
+  const predictive = s.cfg.predictive;
+  const so = scaledObject(
     { name: deploymentName(s.key), namespace: s.namespace, labels: modelLabels(s.key) },
     {
       min: s.cfg.replicas.min,
@@ -320,14 +343,14 @@ export function modelScaledObject(s: ModelServerSpec): IScaledObject {
         horizontalPodAutoscalerConfig: {
           behavior: {
             scaleUp: {
-              stabilizationWindowSeconds: 60,
+              stabilizationWindowSeconds: SCALE_UP_WINDOW_SECONDS,
               policies: [
                 { type: "Percent", value: 100, periodSeconds: 60 },
                 { type: "Pods", value: 2, periodSeconds: 60 },
               ],
               selectPolicy: "Max",
             },
-            scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: "Percent", value: 50, periodSeconds: 60 }], selectPolicy: "Min" },
+            scaleDown: { stabilizationWindowSeconds: SCALE_DOWN_WINDOW_SECONDS, policies: [{ type: "Percent", value: 50, periodSeconds: 60 }], selectPolicy: "Min" },
           },
         },
       },
@@ -356,25 +379,23 @@ export function modelScaledObject(s: ModelServerSpec): IScaledObject {
           },
         },
         // At zero replicas vLLM reports nothing; the gateway's request counter for the model does.
-        // The high threshold keeps this trigger to waking the model, the two above size it.
-        ...(s.gatewayDemand && s.cfg.replicas.min === 0
+        ...(s.gatewayDemand && s.cfg.replicas.min === 0 ? [wakeTrigger(s.key, s.prometheusUrl)] : []),
+        ...cronTriggers(s.cfg.schedule ?? []),
+        ...(predictive?.enabled
           ? [
-              {
-                type: "prometheus",
-                name: "gateway-demand",
-                metricType: "AverageValue" as const,
-                metadata: {
-                  serverAddress: s.prometheusUrl,
-                  query: `sum(rate(${M.litellm.proxyRequests}{requested_model="${s.key}"}[2m]))`,
-                  threshold: "1000",
-                  activationThreshold: "0",
-                },
-              },
+              predictiveTrigger({
+                key: s.key,
+                prometheusUrl: s.prometheusUrl,
+                predictive,
+                newNodeColdStartSeconds: coldStart,
+                replicaTokensPerSecond: replicaCapacity(s.key, smallestInstance(s.pool).name, s.cfg.tensorParallelSize, s.cfg.slo.ttftP95Ms, a.kvCacheUsageTarget).tokensPerSecond,
+              }),
             ]
           : []),
       ],
     },
   );
+  return { ...so, metadata: { ...so.metadata, annotations: { [NEW_NODE_COLD_START_ANNOTATION]: String(Math.ceil(coldStart)) } } };
 }
 
 export interface ModelServerArgs {

@@ -70,7 +70,14 @@ export const predictiveSchema = z
   })
   .optional();
 
-export type ScheduleWindow = z.output<typeof scheduleWindowSchema>;
+/** A parsed window, read-only as PlatformConfig hands it out. */
+export interface ScheduleWindow {
+  readonly days: readonly Weekday[];
+  readonly start: string;
+  readonly end: string;
+  readonly timezone: string;
+  readonly minReplicas: number;
+}
 export type PredictiveConfig = NonNullable<z.output<typeof predictiveSchema>>;
 
 /** The 5-field cron day-of-week list KEDA's parser reads (robfig/cron: 0 = Sunday). */
