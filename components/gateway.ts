@@ -18,6 +18,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS, IMAGES } from "../infra/catalog/versions";
 import type { PlatformConfig } from "../infra/config";
+import { gatewayTokenPrices, type TokenPrices } from "../infra/unit-economics";
 import { PrivateBucket } from "./bucket";
 import { DATABASE_NAME, POSTGRES_PORT, REDIS_PORT } from "./datastores";
 import { release } from "./helm";
@@ -58,6 +59,8 @@ export interface ProxyConfigInputs {
   readonly embeddings?: Route;
   readonly rerank?: Route;
   readonly safetyUrl?: string;
+  /** USD per input and output token per self-hosted model (infra/unit-economics.ts `gatewayTokenPrices`), for LiteLLM's spend tracking. */
+  readonly prices?: Readonly<Record<string, TokenPrices>>;
 }
 
 /** LiteLLM's config.yaml: routes, guardrails, Redis and Prometheus. Secrets only as os.environ/ references. */
@@ -65,7 +68,16 @@ export function litellmProxyConfig(i: ProxyConfigInputs): Record<string, unknown
   const modelList: Record<string, unknown>[] = i.models.map((m) => ({
     model_name: m.name,
     litellm_params: { model: `hosted_vllm/${m.name}`, api_base: `${m.url}/v1`, api_key: "os.environ/VLLM_API_KEY" },
-    model_info: { mode: "chat" },
+    // Per-token prices, so that key and team spend (and budgets) count self-hosted tokens. LiteLLM
+    // reads them from a config.yaml deployment's model_info (docs.litellm.ai proxy/custom_pricing,
+    // "Cost Per Token": model_info.input_cost_per_token / output_cost_per_token; LiteLLM's
+    // `use_custom_pricing_for_model` accepts them in litellm_params or in the deployment's
+    // model_info, which the router mirrors into request metadata). DB-stored models (POST
+    // /model/new) would need litellm_params instead; ours come from config.yaml.
+    model_info: {
+      mode: "chat",
+      ...(i.prices?.[m.name] ? { input_cost_per_token: i.prices[m.name]!.inputCostPerToken, output_cost_per_token: i.prices[m.name]!.outputCostPerToken } : {}),
+    },
   }));
   if (i.embeddings)
     modelList.push({
@@ -309,7 +321,7 @@ export function gatewayPeerAuthentication(): Record<string, unknown> {
 }
 
 export interface GatewayArgs {
-  readonly config: Pick<PlatformConfig, "edge" | "environment" | "vault" | "networkSecurity">;
+  readonly config: Pick<PlatformConfig, "edge" | "environment" | "vault" | "networkSecurity" | "models" | "gpuPools" | "karpenter" | "embeddings" | "budget" | "economics">;
   readonly clusterName: string;
   readonly tags: Record<string, string>;
   readonly proxy: ProxyConfigInputs;
@@ -356,7 +368,7 @@ export class Gateway extends pulumi.ComponentResource {
         namespace: GATEWAY_NS,
         pin: CHARTS.litellm,
         timeout: 900,
-        values: litellmValues({ config: edge.gateway, proxyConfig: litellmProxyConfig(args.proxy), postgresHost: args.postgresHost, redisHost: args.redisHost }),
+        values: litellmValues({ config: edge.gateway, proxyConfig: litellmProxyConfig({ ...args.proxy, prices: args.proxy.prices ?? gatewayTokenPrices(args.config) }), postgresHost: args.postgresHost, redisHost: args.redisHost }),
       },
       { ...k8sOpts, dependsOn: [...secrets, ...args.dependsOn] },
     );

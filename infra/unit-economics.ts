@@ -90,7 +90,10 @@ export function placeGpuReplicas(c: CapacityConfig, which: "min" | "max"): Place
     return Array.from({ length: g.minNodes }, () => ({ source: { kind: "nodeGroup" as const, name }, type: t, capacity, launched: false, free: allocatable(t) }));
   });
   const pools = GPU_NODEPOOLS.filter((p) => c.karpenter[p.key].enabled)
-    .map((p) => ({ name: p.name, n: c.karpenter[p.key], capacity: (p.key === "gpuSpot" ? "spot" : "on-demand") }))
+    .map((p) => {
+      const capacity: CapacityKind = p.key === "gpuSpot" ? "spot" : "on-demand";
+      return { name: p.name, n: c.karpenter[p.key], capacity };
+    })
     .sort((a, b) => b.n.weight - a.n.weight);
   const used = new Map<string, Resources>();
   const slots = (d: GpuDemand, t: InstanceType) => {
@@ -242,8 +245,13 @@ export function unitEconomicsReport(c: UnitEconomicsConfig): UnitEconomicsRow[] 
   return (Object.keys(c.models) as LlmModelKey[]).filter((k) => c.models[k]).map((k) => unitEconomicsRow(c, k, placement));
 }
 
+export interface TokenPrices {
+  readonly inputCostPerToken: number;
+  readonly outputCostPerToken: number;
+}
+
 /** The gateway's per-token prices (USD) per self-hosted model, from the same rows. */
-export function gatewayTokenPrices(c: UnitEconomicsConfig): Record<string, { inputCostPerToken: number; outputCostPerToken: number }> {
+export function gatewayTokenPrices(c: UnitEconomicsConfig): Record<string, TokenPrices> {
   return Object.fromEntries(unitEconomicsReport(c).map((r) => [r.model, { inputCostPerToken: r.gateway.inputCostPerToken, outputCostPerToken: r.gateway.outputCostPerToken }]));
 }
 
