@@ -10,6 +10,7 @@ import * as aws from "@pulumi/aws";
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 import { Autoscaling } from "../components/autoscaling";
+import { Budgets } from "../components/budgets";
 import { Cluster } from "../components/cluster";
 import { Edge } from "../components/edge";
 import { GATEWAY_NS, GATEWAY_PORT, GATEWAY_RELEASE } from "../components/gateway";
@@ -52,6 +53,8 @@ export function createPlatform(config: PlatformConfig): Platform {
   const tags = costTags({ environment: config.environment, ...config.tags });
   const awsProvider = new aws.Provider("aws", { region: config.region as aws.Region, defaultTags: { tags } });
   const withAws: pulumi.ComponentResourceOptions = { providers: [awsProvider] };
+  // Run-time money guardrails: AWS Budgets and Cost Anomaly Detection over this stack's cost tags.
+  new Budgets("budget", { budget: config.budget, tags, name: config.cluster.name }, withAws);
 
   const network = new Network("network", { config: config.network, clusterName: config.cluster.name, region: config.region }, withAws);
 
