@@ -6,10 +6,15 @@
  * The seed's four alerts on real metric names (queue depth, GPU utilization, model down, error
  * rate), plus SLO alerts on p95 TTFT and p95 end-to-end latency per model, KV-cache
  * saturation, GPU memory, new XID events (critical only for the codes that mean the node must
- * go), TEI queue and Milvus search latency.
+ * go), TEI queue and Milvus search latency, the safety service's Azure dependency.
+ *
+ * Thresholds that an SLO sets come from config (`models.<k>.slo`, `slo.*`): the model error
+ * ratio, the gateway error ratio and the vector-DB latency. The SLOs' burn-rate alerts are in
+ * components/slo-rules.ts.
  */
 import { METRICS as M } from "../infra/catalog/metrics";
 import type { PlatformConfig } from "../infra/config";
+import { sloSchema } from "../infra/config/slo";
 import { recommendedLabels } from "./labels";
 import { NAMESPACES } from "./namespaces";
 
@@ -71,10 +76,22 @@ export function xidWarningExpr(): string {
 export interface AlertInputs {
   readonly models: PlatformConfig["models"];
   readonly runbookBaseUrl: string;
+  /** The services' SLOs; the seed's defaults when left out. */
+  readonly slo?: PlatformConfig["slo"];
+  /** The safety service's alerts are rendered when it is enabled (default). */
+  readonly safety?: { readonly enabled: boolean };
 }
+
+/** A ratio as PromQL writes it, without float noise (0.1% -> 0.001). */
+const ratio = (pct: number) => Math.round((pct / 100) * 1e8) / 1e8;
 
 export function alertRuleGroups(i: AlertInputs): RuleGroup[] {
   const rb = (a: string) => runbookUrl(i.runbookBaseUrl, a);
+  const sloCfg = i.slo ?? sloSchema.parse({});
+  // The namespace-wide 5xx alert uses the strictest model objective (seed: < 0.1% errors).
+  const modelErrorPct = Math.min(0.1, ...Object.values(i.models).map((m) => 100 - (m?.slo.availabilityPct ?? 99.9)));
+  const gatewayErrorPct = 100 - sloCfg.gateway.availabilityPct;
+  const vdbQuantile = ratio(100 - sloCfg.vectorDb.latencyBudgetPct);
   const rule = (alert: string, expr: string, forDur: string, severity: AlertRule["labels"]["severity"], summary: string, description: string, labels: Record<string, string> = {}): AlertRule => ({
     alert,
     expr,
@@ -110,11 +127,11 @@ export function alertRuleGroups(i: AlertInputs): RuleGroup[] {
     ),
     rule(
       "VLLMHighErrorRate",
-      `sum by (namespace) (rate(${M.http.requestsTotal}{namespace="${INFERENCE_NS}", status=~"5.."}[5m])) / sum by (namespace) (rate(${M.http.requestsTotal}{namespace="${INFERENCE_NS}"}[5m])) > 0.001`,
+      `sum by (namespace) (rate(${M.http.requestsTotal}{namespace="${INFERENCE_NS}", status=~"5.."}[5m])) / sum by (namespace) (rate(${M.http.requestsTotal}{namespace="${INFERENCE_NS}"}[5m])) > ${ratio(modelErrorPct)}`,
       "10m",
       "critical",
       "HTTP 5xx ratio {{ $value | humanizePercentage }} in {{ $labels.namespace }}",
-      "More than 0.1% of requests to the model servers fail with a 5xx, above the seed's error-rate SLA.",
+      `More than ${Math.round(modelErrorPct * 1e6) / 1e6}% of requests to the model servers fail with a 5xx, above the strictest model error budget (100 - models.<k>.slo.availabilityPct).`,
     ),
     rule(
       "VLLMRequestsAborted",
@@ -221,22 +238,59 @@ export function alertRuleGroups(i: AlertInputs): RuleGroup[] {
     ),
     rule(
       "MilvusSearchLatencyHigh",
-      `histogram_quantile(0.95, sum by (le) (rate(${M.milvus.searchLatencyMs}_bucket{query_type="search"}[5m]))) > 100`,
+      `histogram_quantile(${vdbQuantile}, sum by (le) (rate(${M.milvus.searchLatencyMs}_bucket{query_type="search"}[5m]))) > ${sloCfg.vectorDb.latencyMs}`,
       "10m",
       "warning",
-      "Milvus p95 search latency {{ $value }} ms",
-      "The proxies' p95 search latency has been above 100 ms for 10 minutes (the seed targets single-digit milliseconds).",
+      `Milvus p${Math.round(vdbQuantile * 1000) / 10} search latency {{ $value }} ms`,
+      `The proxies' p${Math.round(vdbQuantile * 1000) / 10} search latency has been above ${sloCfg.vectorDb.latencyMs} ms (slo.vectorDb.latencyMs, seed: 20 ms) for 10 minutes. Milvus' buckets are powers of two in ms, so the quantile between two boundaries is interpolated.`,
     ),
   ];
 
   const gateway: AlertRule[] = [
     rule(
       "GatewayHighErrorRate",
-      `sum(rate(${M.litellm.proxyFailedRequests}[5m])) / sum(rate(${M.litellm.proxyRequests}[5m])) > 0.01`,
+      `sum(rate(${M.litellm.proxyFailedRequests}{exception_status=~"5.."}[5m])) / sum(rate(${M.litellm.proxyRequests}[5m])) > ${ratio(gatewayErrorPct)}`,
       "10m",
       "critical",
-      "{{ $value | humanizePercentage }} of gateway requests fail",
-      "More than 1% of requests to the LiteLLM gateway have failed for 10 minutes. Includes blocked guardrail calls when the safety service is unreachable (fail closed).",
+      "{{ $value | humanizePercentage }} of gateway requests fail with a 5xx",
+      `More than ${Math.round(gatewayErrorPct * 1e6) / 1e6}% (100 - slo.gateway.availabilityPct) of requests to the LiteLLM gateway have failed with a 5xx for 10 minutes. Includes guardrail calls that fail when the safety service is unreachable (fail closed); 4xx (bad keys, rate limits) are the callers'.`,
+    ),
+  ];
+
+  const S = M.safety;
+  const SAFETY = 'namespace="safety"';
+  const safety: AlertRule[] = [
+    rule(
+      "SafetyAzureCircuitOpen",
+      `max(${S.breakerState}{${SAFETY}}) == 1`,
+      "5m",
+      "critical",
+      "Safety service: the Azure Content Safety circuit breaker is open",
+      "The breaker has been open for 5 minutes (safety_azure_circuit_breaker_state == 1): Azure calls are refused, so with failureMode closed every request that reaches the Azure layer is blocked, and /ready fails on the pods.",
+    ),
+    rule(
+      "SafetyFailingClosed",
+      `sum(rate(${S.verdictCategories}{${SAFETY}, category="azure_unavailable", level="blocked"}[5m])) > 0`,
+      "10m",
+      "warning",
+      "Safety service: {{ $value | humanize }}/s answers blocked because Azure was unavailable",
+      "For 10 minutes, answers have been blocked only because Azure Content Safety gave no verdict (category azure_unavailable, failureMode closed): users see refusals that are not about their content.",
+    ),
+    rule(
+      "SafetyAzureShedding",
+      `sum(rate(${S.azureShed}{${SAFETY}}[5m])) > 0`,
+      "10m",
+      "warning",
+      "Safety service: Azure calls shed at {{ $value | humanize }}/s",
+      "Admission control has been shedding Azure calls (queue full, queue deadline or a starved process) for 10 minutes: those requests get 503 and LiteLLM refuses them. Add replicas or raise azure.admission limits.",
+    ),
+    rule(
+      "SafetyAzureErrorsHigh",
+      `sum(rate(${S.azureAttempts}{${SAFETY}, outcome="failure"}[5m])) / sum(rate(${S.azureAttempts}{${SAFETY}}[5m])) > 0.05`,
+      "10m",
+      "warning",
+      "Safety service: {{ $value | humanizePercentage }} of Azure attempts fail",
+      "More than 5% of HTTP attempts to Azure Content Safety have failed for 10 minutes (timeouts, network, HTTP errors or malformed answers; safety_azure_errors_total has the kinds). Retries hide some of it; the breaker opens on consecutive failures.",
     ),
   ];
 
@@ -246,14 +300,25 @@ export function alertRuleGroups(i: AlertInputs): RuleGroup[] {
     { name: "llm-slo", rules: slo },
     { name: "gpu", rules: gpu },
     { name: "retrieval", rules: data },
+    ...(i.safety?.enabled === false ? [] : [{ name: "safety", rules: safety }]),
   ];
 }
 
-export function prometheusRule(i: AlertInputs, namespace: string): { apiVersion: string; kind: string; metadata: { name: string; namespace: string; labels: Record<string, string> }; spec: { groups: RuleGroup[] } } {
+/** A rule group of any kind (alerts here, recording rules and alerts from components/slo-rules.ts). */
+export interface AnyRuleGroup {
+  readonly name: string;
+  readonly rules: readonly (AlertRule | { readonly record: string; readonly expr: string; readonly labels?: Readonly<Record<string, string>> })[];
+}
+
+export function prometheusRule(
+  i: AlertInputs,
+  namespace: string,
+  extraGroups: readonly AnyRuleGroup[] = [],
+): { apiVersion: string; kind: string; metadata: { name: string; namespace: string; labels: Record<string, string> }; spec: { groups: AnyRuleGroup[] } } {
   return {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PrometheusRule",
     metadata: { name: "llm-platform-alerts", namespace, labels: recommendedLabels("llm-platform-alerts", "observability") },
-    spec: { groups: alertRuleGroups(i) },
+    spec: { groups: [...alertRuleGroups(i), ...extraGroups.filter((g) => g.rules.length > 0)] },
   };
 }

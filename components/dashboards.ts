@@ -7,8 +7,15 @@
  * - GPU fleet: utilization, framebuffer, temperature, power, tensor activity, XID errors.
  * - Embeddings and vector DB: TEI throughput, latency, queue and batch size; Milvus search
  *   latency and rate.
+ * - Safety service: requests by verdict, errors, latency percentiles, blocks by category, Azure
+ *   call outcomes, circuit-breaker state, fail-closed answers, shedding (metric names from
+ *   services/safety/src/metrics.ts through the catalog).
+ * - SLOs: error budget left and burn rate per SLO (components/slo-rules.ts recordings).
+ * The inference dashboard also shows the self-hosted $/1M output tokens beside the hosted
+ * reference (components/slo-rules.ts COST_RECORDS).
  */
 import { METRICS as M } from "../infra/catalog/metrics";
+import { COST_RECORDS } from "./slo-rules";
 
 export interface Target {
   readonly expr: string;
@@ -132,6 +139,15 @@ export function inferenceDashboard(): Dashboard {
         ],
       },
       { title: "Preemptions", unit: "short", targets: [{ expr: `sum by (model_name) (rate(${M.vllm.numPreemptions}{${sel}}[$__rate_interval]))`, legendFormat: "{{model_name}}" }] },
+      {
+        title: "$ per 1M output tokens (self-hosted vs hosted reference)",
+        unit: "currencyUSD",
+        targets: [
+          { expr: `${COST_RECORDS.costPerMTok}{${sel}}`, legendFormat: "{{model_name}} self-hosted" },
+          { expr: `${COST_RECORDS.hostedPerMTok}{${sel}}`, legendFormat: "{{model_name}} hosted reference" },
+        ],
+      },
+      { title: "GPU node cost per hour", unit: "currencyUSD", targets: [{ expr: `${COST_RECORDS.modelCost}{${sel}}`, legendFormat: "{{model_name}}" }] },
     ]),
   );
 }
@@ -209,4 +225,85 @@ export function gatewayDashboard(): Dashboard {
   );
 }
 
-export const DASHBOARDS: readonly (() => Dashboard)[] = [inferenceDashboard, gpuFleetDashboard, retrievalDashboard, gatewayDashboard];
+export function safetyDashboard(): Dashboard {
+  const S = M.safety;
+  const ns = 'namespace="safety"';
+  return dashboard(
+    "safety",
+    "Safety service: moderation, Azure Content Safety, fail-closed",
+    [],
+    layout([
+      { title: "Moderations per second by verdict", unit: "reqps", targets: [{ expr: `sum by (verdict) (rate(${S.requests}{${ns}}[$__rate_interval]))`, legendFormat: "{{verdict}}" }] },
+      { title: "Errors per second by status", unit: "reqps", targets: [{ expr: `sum by (status_code) (rate(${S.requestErrors}{${ns}}[$__rate_interval]))`, legendFormat: "HTTP {{status_code}}" }] },
+      { title: "Moderation latency", unit: "s", targets: quantiles(S.requestDuration, "endpoint", ns) },
+      {
+        title: "Layer latency p95",
+        unit: "s",
+        targets: [{ expr: `histogram_quantile(0.95, sum by (le, layer) (rate(${S.layerDuration}_bucket{${ns}}[$__rate_interval])))`, legendFormat: "{{layer}} p95" }],
+      },
+      {
+        title: "Blocks per second by category",
+        unit: "reqps",
+        targets: [{ expr: `sum by (category) (rate(${S.verdictCategories}{${ns}, level="blocked"}[$__rate_interval]))`, legendFormat: "{{category}}" }],
+      },
+      {
+        title: "Block rate",
+        unit: "percentunit",
+        targets: [{ expr: `sum(rate(${S.requests}{${ns}, verdict="blocked"}[$__rate_interval])) / sum(rate(${S.requests}{${ns}}[$__rate_interval]))`, legendFormat: "blocked share" }],
+      },
+      { title: "Azure attempts by outcome", unit: "reqps", targets: [{ expr: `sum by (outcome) (rate(${S.azureAttempts}{${ns}}[$__rate_interval]))`, legendFormat: "{{outcome}}" }] },
+      { title: "Azure errors by kind", unit: "reqps", targets: [{ expr: `sum by (kind) (rate(${S.azureErrors}{${ns}}[$__rate_interval]))`, legendFormat: "{{kind}}" }] },
+      {
+        title: "Azure circuit breaker state (0 closed, 1 open, 2 half-open, -1 off)",
+        unit: "short",
+        targets: [{ expr: `max by (pod) (${S.breakerState}{${ns}})`, legendFormat: "{{pod}}" }],
+      },
+      { title: "Circuit breaker transitions", unit: "short", targets: [{ expr: `sum by (to) (increase(${S.breakerTransitions}{${ns}}[$__rate_interval]))`, legendFormat: "to {{to}}" }] },
+      {
+        title: "Fail-closed answers (blocked because Azure was unavailable)",
+        unit: "reqps",
+        targets: [{ expr: `sum by (direction) (rate(${S.verdictCategories}{${ns}, category="azure_unavailable", level="blocked"}[$__rate_interval]))`, legendFormat: "{{direction}}" }],
+      },
+      {
+        title: "Azure calls shed and in flight",
+        unit: "short",
+        targets: [
+          { expr: `sum by (reason) (rate(${S.azureShed}{${ns}}[$__rate_interval]))`, legendFormat: "shed {{reason}} /s" },
+          { expr: `sum by (state) (${S.azureInFlight}{${ns}})`, legendFormat: "{{state}}" },
+        ],
+      },
+    ]),
+  );
+}
+
+export function sloDashboard(): Dashboard {
+  return dashboard(
+    "slos",
+    "SLOs: error budgets and burn rates",
+    [variable("service", "label_values(slo:objective:ratio, sloth_service)", "Service")],
+    layout([
+      {
+        title: "Error budget remaining over the SLO period",
+        unit: "percentunit",
+        targets: [{ expr: 'slo:period_error_budget_remaining:ratio{sloth_service=~"$service"}', legendFormat: "{{sloth_service}} {{sloth_slo}}" }],
+      },
+      {
+        title: "Burn rate now (5m; 1 = spending the budget exactly over the period)",
+        unit: "short",
+        targets: [{ expr: 'slo:current_burn_rate:ratio{sloth_service=~"$service"}', legendFormat: "{{sloth_service}} {{sloth_slo}}" }],
+      },
+      {
+        title: "Error ratio (1h)",
+        unit: "percentunit",
+        targets: [{ expr: 'slo:sli_error:ratio_rate1h{sloth_service=~"$service"}', legendFormat: "{{sloth_service}} {{sloth_slo}}" }],
+      },
+      {
+        title: "Error budget (1 - objective)",
+        unit: "percentunit",
+        targets: [{ expr: 'slo:error_budget:ratio{sloth_service=~"$service"}', legendFormat: "{{sloth_service}} {{sloth_slo}}" }],
+      },
+    ]),
+  );
+}
+
+export const DASHBOARDS: readonly (() => Dashboard)[] = [inferenceDashboard, gpuFleetDashboard, retrievalDashboard, gatewayDashboard, safetyDashboard, sloDashboard];

@@ -17,8 +17,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { CHARTS } from "../infra/catalog/versions";
 import type { PlatformConfig } from "../infra/config";
-import { prometheusRule } from "./alerts";
+import { prometheusRule, runbookUrl, type AnyRuleGroup } from "./alerts";
 import { DASHBOARDS } from "./dashboards";
+import { COST_NODE_LABELS, costRuleGroups, sloRuleGroups } from "./slo-rules";
 import { release } from "./helm";
 import { recommendedLabels } from "./labels";
 import { NAMESPACES } from "./namespaces";
@@ -121,6 +122,13 @@ export function kubePrometheusStackValues(i: StackValuesInputs): Record<string, 
         resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "256Mi" } },
       },
     },
+    // kube_node_labels carries only the labels allowed here (kube-state-metrics
+    // --metric-labels-allowlist, empty by default): the $/token rules need each node's instance
+    // type and capacity type (components/slo-rules.ts COST_NODE_LABELS). The subchart's
+    // templates/deployment.yaml renders `--metric-labels-allowlist={{ .Values.metricLabelsAllowlist | join "," }}`
+    // (prometheus-community/helm-charts charts/kube-state-metrics, chart 8.4.0 in 88.5.3; values.yaml
+    // metricLabelsAllowlist: []).
+    "kube-state-metrics": { metricLabelsAllowlist: [`nodes=[${COST_NODE_LABELS.join(",")}]`] },
     grafana: {
       replicas: o.grafana.replicas,
       admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" },
@@ -141,8 +149,20 @@ export function dashboardConfigMaps(namespace: string): k8s.core.v1.ConfigMapArg
   });
 }
 
+/** Every rule group of the platform's PrometheusRule: alerts, SLO burn rates, $/token. */
+export function platformRuleGroups(config: Pick<PlatformConfig, "observability" | "models" | "slo" | "embeddings" | "safety" | "gpuPools" | "karpenter" | "budget">): {
+  readonly alertInputs: Parameters<typeof prometheusRule>[0];
+  readonly extra: AnyRuleGroup[];
+} {
+  const rb = (a: string) => runbookUrl(config.observability.runbookBaseUrl, a);
+  return {
+    alertInputs: { models: config.models, runbookBaseUrl: config.observability.runbookBaseUrl, slo: config.slo, safety: config.safety },
+    extra: [...sloRuleGroups({ ...config, runbookBaseUrl: config.observability.runbookBaseUrl }, rb), ...costRuleGroups(config, rb)],
+  };
+}
+
 export interface ObservabilityArgs {
-  readonly config: Pick<PlatformConfig, "observability" | "models" | "environment">;
+  readonly config: Pick<PlatformConfig, "observability" | "models" | "environment" | "slo" | "embeddings" | "safety" | "gpuPools" | "karpenter" | "budget">;
   readonly clusterName: string;
   readonly vaultPathPrefix: string;
   readonly k8sProvider: k8s.Provider;
@@ -190,9 +210,10 @@ export class Observability extends pulumi.ComponentResource {
       { ...k8sOpts, dependsOn: [args.namespace, args.monitoringCrds, ...secrets] },
     );
 
+    const rules = platformRuleGroups(args.config);
     new k8s.apiextensions.CustomResource(
       `${name}-rules`,
-      prometheusRule({ models: args.config.models, runbookBaseUrl: o.runbookBaseUrl }, MONITORING_NS),
+      prometheusRule(rules.alertInputs, MONITORING_NS, rules.extra),
       { ...k8sOpts, dependsOn: [args.monitoringCrds, args.namespace] },
     );
     for (const cm of dashboardConfigMaps(MONITORING_NS)) {

@@ -19,6 +19,7 @@ import { ENVIRONMENTS } from "./primitives";
 import { protectionSchema } from "./protection";
 import { ragSchema } from "./rag";
 import { safetySchema } from "./safety";
+import { sloSchema } from "./slo";
 import { tagsSchema } from "./tags";
 import { vaultSchema } from "./vault";
 import { vectorDbSchema } from "./vector-db";
@@ -48,6 +49,7 @@ export const AREAS = {
   networkSecurity: networkSecuritySchema,
   autoscaling: autoscalingSchema,
   edge: edgeSchema,
+  slo: sloSchema,
   loadTest: loadTestSchema,
   economics: economicsSchema,
   warmStart: warmStartSchema,

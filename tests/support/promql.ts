@@ -12,7 +12,9 @@ export function metricNames(expr: string): string[] {
     .replace(/\{[^}]*\}/g, "{}")
     .replace(/\[[^\]]*\]/g, "[]")
     .replace(/\bby\s*\([^)]*\)/g, "")
-    .replace(/\bwithout\s*\([^)]*\)/g, "");
+    .replace(/\bwithout\s*\([^)]*\)/g, "")
+    // Vector matching: the label lists of on/ignoring/group_left/group_right are labels, not names.
+    .replace(/\b(on|ignoring|group_left|group_right)\s*\([^)]*\)/g, "$1");
   const names: string[] = [];
   for (const m of stripped.matchAll(/([a-zA-Z_:][a-zA-Z0-9_:]*)(\s*\()?/g)) {
     if (m[2] || PROMQL_WORDS.has(m[1]!) || /^\d/.test(m[1]!)) continue;
