@@ -9,8 +9,12 @@
  *   - TEI encoders: the files TEI reads from a local --model-id directory (TEI_MODEL_FILES).
  * - A read-only Pod Identity role per reading namespace (the model servers, TEI), and a writer role
  *   for the sync Jobs.
- * - One sync Job per model and revision: download from Hugging Face with the token from Vault
- *   (through an ExternalSecret), then `aws s3 sync` into the bucket. A new revision is a new Job.
+ * - One sync Job per model and revision: resolve the revision to the commit it names, download
+ *   exactly that commit from Hugging Face with the token from Vault (through an ExternalSecret),
+ *   then `aws s3 sync --delete` into the bucket and record the commit at <repo>/refs/<revision>.
+ *   A new revision is a new Job. The prefix is keyed on the commit: prod requires a 40-hex commit
+ *   id (config check), so <repo>/<commit>/ is known when the stack plans and the servers read it;
+ *   outside prod a branch syncs to <repo>/<branch>/, which --delete keeps to exactly one commit.
  *   The sync Jobs are the only pods with internet egress; their pods carry SYNC_POD_LABELS.
  */
 import * as aws from "@pulumi/aws";
@@ -86,8 +90,20 @@ export function syncedEncoder(model: EncoderModel): SyncedModel {
   return { key: model.key, kind: "encoder", hfRepo: model.hfRepo, revision: model.revision, weightsGiB: model.weightsGiB };
 }
 
+/** A Hugging Face commit id (40 hex digits); anything else is a branch or tag that moves. */
+export const COMMIT_ID = /^[0-9a-f]{40}$/;
+
+/**
+ * Where a model's files live: <repo>/<revision>/. For a commit id (what prod requires) that is the
+ * commit the sync Job resolved, checked and recorded; the model servers read the same prefix.
+ */
 export function weightsPrefix(model: { readonly hfRepo: string }, revision: string): string {
   return `${model.hfRepo}/${revision}/`;
+}
+
+/** s3 key of the record of the commit a revision resolved to (the Hub cache's refs/<revision> convention). */
+export function commitRecordKey(model: { readonly hfRepo: string }, revision: string): string {
+  return `${model.hfRepo}/refs/${revision}`;
 }
 
 /** Maps an Input without wrapping plain values (so pure builders stay plain for plain inputs). */
@@ -137,8 +153,16 @@ export function syncJobName(modelKey: string, revision: string): string {
 export function downloadScript(m: SyncedModel): string {
   const select = m.kind === "llm" ? `ignore_patterns=${JSON.stringify(["original/*", "metal/*"])}` : `allow_patterns=${JSON.stringify(TEI_MODEL_FILES)}`;
   const lines = [
-    "from huggingface_hub import snapshot_download",
-    `snapshot_download(repo_id=${JSON.stringify(m.hfRepo)}, revision=${JSON.stringify(m.revision)}, local_dir="/weights", ${select})`,
+    "from huggingface_hub import HfApi, snapshot_download",
+    // huggingface_hub hf_api.py: HfApi.model_info(repo_id, revision=...) -> ModelInfo, whose `sha`
+    // is the commit the revision points at. Download that commit, not the branch, so the files are
+    // one commit even if the branch moves mid-download; a configured commit must resolve to itself.
+    `commit = HfApi().model_info(${JSON.stringify(m.hfRepo)}, revision=${JSON.stringify(m.revision)}).sha`,
+    ...(COMMIT_ID.test(m.revision) ? [`assert commit == ${JSON.stringify(m.revision)}, "revision ${m.revision} resolved to " + str(commit)`] : []),
+    `snapshot_download(repo_id=${JSON.stringify(m.hfRepo)}, revision=commit, local_dir="/weights", ${select})`,
+    // The record the upload step writes to <repo>/refs/<revision>; outside /weights so it is not synced with the files.
+    `open("/record/commit", "w").write(commit)`,
+    `print("${m.hfRepo}@${m.revision} resolved to commit " + commit)`,
   ];
   const encodings = m.tiktokenEncodings ?? [];
   if (encodings.length) {
@@ -205,18 +229,34 @@ export function syncJob(s: SyncJobSpec): k8s.batch.v1.JobArgs {
               ],
               resources: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "4Gi" } },
               securityContext: containerSecurityContext(ROOT_IMAGES),
-              volumeMounts: [{ name: "weights", mountPath: "/weights" }],
+              volumeMounts: [
+                { name: "weights", mountPath: "/weights" },
+                { name: "record", mountPath: "/record" },
+              ],
             },
           ],
           containers: [
             {
               name: "upload",
               image: imageRef(IMAGES.awsCli),
-              args: ["s3", "sync", "/weights", weightsUri(s.bucket, m, m.revision), "--only-show-errors", "--exclude", ".cache/*"],
+              // The image's entrypoint is `aws`; a shell runs the two steps: the files (with --delete,
+              // so the prefix holds exactly the resolved commit), then the record of that commit.
+              command: ["/bin/sh", "-c"],
+              args: [
+                mapInput(s.bucket, (b) =>
+                  [
+                    `aws s3 sync /weights s3://${b}/${weightsPrefix(m, m.revision)} --only-show-errors --delete --exclude '.cache/*'`,
+                    `aws s3 cp /record/commit s3://${b}/${commitRecordKey(m, m.revision)} --only-show-errors`,
+                  ].join(" && "),
+                ),
+              ],
               env: awsCliEnv(s.region),
               resources: { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "2", memory: "2Gi" } },
               securityContext: containerSecurityContext(ROOT_IMAGES),
-              volumeMounts: [{ name: "weights", mountPath: "/weights", readOnly: true }],
+              volumeMounts: [
+                { name: "weights", mountPath: "/weights", readOnly: true },
+                { name: "record", mountPath: "/record", readOnly: true },
+              ],
             },
           ],
           volumes: [
@@ -224,6 +264,7 @@ export function syncJob(s: SyncJobSpec): k8s.batch.v1.JobArgs {
               name: "weights",
               ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], storageClassName: "gp3", resources: { requests: { storage: `${scratchGi}Gi` } } } } },
             },
+            { name: "record", emptyDir: { sizeLimit: "1Mi" } },
           ],
         },
       },

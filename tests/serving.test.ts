@@ -131,7 +131,8 @@ describe.each(STACKS)("model servers in %s", (name) => {
       expect(argValue(args, "--gpu-memory-utilization")).toBe(String(m.gpuMemoryUtilization));
       expect(argValue(args, "--max-num-seqs")).toBe(String(m.maxNumSeqs));
       expect(argValue(args, "--load-format")).toBe("runai_streamer");
-      expect(argValue(args, "--model")).toBe(`s3://llm-platform-${name}-model-weights-123456789012/${MODELS[key as keyof typeof MODELS].hfRepo}/main/`);
+      // The server reads the prefix its sync Job writes: <repo>/<revision>/ (a commit id in prod).
+      expect(argValue(args, "--model")).toBe(`s3://llm-platform-${name}-model-weights-123456789012/${MODELS[key as keyof typeof MODELS].hfRepo}/${m.weights.revision}/`);
       for (const f of REMOVED_VLLM_FLAGS) expect(args).not.toContain(f);
       expect(c.env.find((e: any) => e.name === "VLLM_API_KEY").valueFrom.secretKeyRef).toEqual({ name: "vllm-api-key", key: "api-key" });
       expect(c.resources.limits["nvidia.com/gpu"]).toBe(String(m.tensorParallelSize));
@@ -210,7 +211,7 @@ describe.each(STACKS)("model servers in %s", (name) => {
         {
           name: "tiktoken",
           image: `amazon/aws-cli:${IMAGES.awsCli.tag}`,
-          args: ["s3", "sync", `s3://${bucket}/${MODELS[key as keyof typeof MODELS].hfRepo}/main/tiktoken/`, "/tiktoken", "--only-show-errors"],
+          args: ["s3", "sync", `s3://${bucket}/${MODELS[key as keyof typeof MODELS].hfRepo}/${m.weights.revision}/tiktoken/`, "/tiktoken", "--only-show-errors"],
           env: [
             { name: "AWS_REGION", value: r.config.region },
             { name: "AWS_S3_US_EAST_1_REGIONAL_ENDPOINT", value: "regional" },
@@ -232,17 +233,20 @@ describe.each(STACKS)("model servers in %s", (name) => {
     const jobs = ofType(r, "kubernetes:batch/v1:Job");
     const encoders = (["embed", "rerank"] as const).filter((role) => r.config.embeddings[role].enabled).map((role) => MODELS[r.config.embeddings[role].model as keyof typeof MODELS]);
     const llms = Object.entries(r.config.models).filter(([, m]) => m.weights.source === "s3");
-    expect(jobs.map((j) => j.inputs.metadata.name).sort()).toEqual([...llms.map(([k, m]) => syncJobName(k, m.weights.revision)), ...encoders.map((e) => syncJobName(e.key, "main"))].sort());
+    expect(jobs.map((j) => j.inputs.metadata.name).sort()).toEqual([...llms.map(([k, m]) => syncJobName(k, m.weights.revision)), ...encoders.map((e) => syncJobName(e.key, (e as { revision: string }).revision))].sort());
     for (const j of jobs) {
       const spec = j.inputs.spec.template.spec;
       expect(j.inputs.metadata.namespace).toBe("inference");
       expect(j.inputs.spec.template.metadata.labels).toMatchObject(SYNC_POD_LABELS);
       const upload = spec.containers[0];
       expect(upload.image).toBe(`amazon/aws-cli:${IMAGES.awsCli.tag}`);
-      expect(upload.args.slice(0, 3)).toEqual(["s3", "sync", "/weights"]);
+      expect(upload.command).toEqual(["/bin/sh", "-c"]);
       expect(spec.initContainers[0].env[0].valueFrom.secretKeyRef).toEqual({ name: "huggingface-token", key: "token" });
-      const key = j.inputs.metadata.labels["llm-platform.io/model"];
-      expect(upload.args[3]).toBe(`s3://${bucket}/${MODELS[key as keyof typeof MODELS].hfRepo}/main/`);
+      const key = j.inputs.metadata.labels["llm-platform.io/model"] as keyof typeof MODELS;
+      const rev = (r.config.models as Record<string, { weights: { revision: string } } | undefined>)[key]?.weights.revision ?? (MODELS[key] as { revision: string }).revision;
+      expect(upload.args[0]).toBe(
+        `aws s3 sync /weights s3://${bucket}/${MODELS[key].hfRepo}/${rev}/ --only-show-errors --delete --exclude '.cache/*' && aws s3 cp /record/commit s3://${bucket}/${MODELS[key].hfRepo}/refs/${rev} --only-show-errors`,
+      );
     }
     // The Hugging Face token lives only where the sync Jobs run: TEI pods need none.
     const hfSecrets = ofType(r, "kubernetes:external-secrets.io/v1:ExternalSecret").filter((x) => x.inputs.metadata.name === "huggingface-token");
@@ -287,16 +291,21 @@ describe("weights sync Job builder", () => {
     const job = syncJob({ model: m, bucket: "b", namespace: "inference", region: "us-east-1" }) as any;
     const spec = job.spec.template.spec;
     const script: string = spec.initContainers[0].command[2];
-    expect(script.split("\n").slice(0, 2)).toEqual([
-      "from huggingface_hub import snapshot_download",
-      'snapshot_download(repo_id="openai/gpt-oss-120b", revision="main", local_dir="/weights", ignore_patterns=["original/*","metal/*"])',
+    // A branch is resolved to the commit it names, and that commit is downloaded and recorded.
+    expect(script.split("\n").slice(0, 5)).toEqual([
+      "from huggingface_hub import HfApi, snapshot_download",
+      'commit = HfApi().model_info("openai/gpt-oss-120b", revision="main").sha',
+      'snapshot_download(repo_id="openai/gpt-oss-120b", revision=commit, local_dir="/weights", ignore_patterns=["original/*","metal/*"])',
+      'open("/record/commit", "w").write(commit)',
+      'print("openai/gpt-oss-120b@main resolved to commit " + commit)',
     ]);
     for (const e of ["o200k_base", "cl100k_base"] as const) {
       expect(script).toContain(`urllib.request.urlopen("${TIKTOKEN_ENCODINGS[e].url}"`);
       expect(script).toContain(`hashlib.sha256(data).hexdigest() == "${TIKTOKEN_ENCODINGS[e].sha256}"`);
       expect(script).toContain(`open("/weights/tiktoken/${e}.tiktoken", "wb")`);
     }
-    expect(spec.containers[0].args[3]).toBe("s3://b/openai/gpt-oss-120b/main/");
+    expect(spec.containers[0].args[0]).toContain("aws s3 sync /weights s3://b/openai/gpt-oss-120b/main/ --only-show-errors --delete");
+    expect(spec.containers[0].args[0]).toContain("aws s3 cp /record/commit s3://b/openai/gpt-oss-120b/refs/main");
     expect(weightsUri("b", MODELS["gpt-oss-20b"], "abc")).toBe("s3://b/openai/gpt-oss-20b/abc/");
     expect(tiktokenUri("b", MODELS["gpt-oss-20b"], "abc")).toBe("s3://b/openai/gpt-oss-20b/abc/tiktoken/");
     expect(spec.volumes[0].ephemeral.volumeClaimTemplate.spec.resources.requests.storage).toBe(`${Math.ceil(MODELS["gpt-oss-120b"].weightsGiB * 1.3) + 5}Gi`);
@@ -304,18 +313,24 @@ describe("weights sync Job builder", () => {
 
   it("for a TEI encoder: downloads only what TEI reads from a local --model-id directory (weights, config, tokenizer, pooling), no encodings", () => {
     const m = syncedEncoder(MODELS["bge-large-en-v1.5"]);
-    expect(m).toEqual({ key: "bge-large-en-v1.5", kind: "encoder", hfRepo: "BAAI/bge-large-en-v1.5", revision: "main", weightsGiB: 1.25 });
+    const sha = "d4aa6901d3a41ba39fb536a557fa166f842b0e09";
+    expect(m).toEqual({ key: "bge-large-en-v1.5", kind: "encoder", hfRepo: "BAAI/bge-large-en-v1.5", revision: sha, weightsGiB: 1.25 });
     const script = downloadScript(m);
+    // A configured commit must resolve to itself (a short or unknown id fails the Job).
     expect(script).toBe(
       [
-        "from huggingface_hub import snapshot_download",
-        `snapshot_download(repo_id="BAAI/bge-large-en-v1.5", revision="main", local_dir="/weights", allow_patterns=${JSON.stringify(TEI_MODEL_FILES)})`,
+        "from huggingface_hub import HfApi, snapshot_download",
+        `commit = HfApi().model_info("BAAI/bge-large-en-v1.5", revision="${sha}").sha`,
+        `assert commit == "${sha}", "revision ${sha} resolved to " + str(commit)`,
+        `snapshot_download(repo_id="BAAI/bge-large-en-v1.5", revision=commit, local_dir="/weights", allow_patterns=${JSON.stringify(TEI_MODEL_FILES)})`,
+        'open("/record/commit", "w").write(commit)',
+        `print("BAAI/bge-large-en-v1.5@${sha} resolved to commit " + commit)`,
       ].join("\n"),
     );
     for (const f of ["config.json", "tokenizer.json", "1_Pooling/config.json", "model.safetensors", "sentence_bert_config.json"]) expect(TEI_MODEL_FILES).toContain(f);
     const job = syncJob({ model: m, bucket: "b", namespace: "inference", region: "us-east-1" }) as any;
-    expect(job.metadata.name).toBe(syncJobName("bge-large-en-v1.5", "main"));
-    expect(job.spec.template.spec.containers[0].args[3]).toBe("s3://b/BAAI/bge-large-en-v1.5/main/");
+    expect(job.metadata.name).toBe(syncJobName("bge-large-en-v1.5", sha));
+    expect(job.spec.template.spec.containers[0].args[0]).toContain(`aws s3 sync /weights s3://b/BAAI/bge-large-en-v1.5/${sha}/ `);
     expect(job.spec.template.spec.volumes[0].ephemeral.volumeClaimTemplate.spec.resources.requests.storage).toBe(`${Math.ceil(1.25 * 1.3) + 5}Gi`);
   });
 });
@@ -393,11 +408,11 @@ describe("TEI", () => {
         expect(pod.initContainers[0]).toMatchObject({
           name: "model",
           image: `amazon/aws-cli:${IMAGES.awsCli.tag}`,
-          args: ["s3", "sync", `s3://llm-platform-${name}-model-weights-123456789012/${model.hfRepo}/main/`, `/data/${e.model}`, "--only-show-errors"],
+          args: ["s3", "sync", `s3://llm-platform-${name}-model-weights-123456789012/${model.hfRepo}/${(model as { revision: string }).revision}/`, `/data/${e.model}`, "--only-show-errors"],
           volumeMounts: [{ name: "data", mountPath: "/data" }],
         });
         expect(c.volumeMounts).toContainEqual({ name: "data", mountPath: "/data" });
-        const job = ofType(r, "kubernetes:batch/v1:Job").find((x) => x.inputs.metadata.name === syncJobName(e.model, "main"))!;
+        const job = ofType(r, "kubernetes:batch/v1:Job").find((x) => x.inputs.metadata.name === syncJobName(e.model, (model as { revision: string }).revision))!;
         expect(d.options.dependsOn).toContain(job.urn);
         if (role === "embed") expect(argValue(c.args, "--pooling")).toBe("cls");
         else expect(c.args).not.toContain("--pooling");
