@@ -6,7 +6,8 @@
  * - EKS control plane: per cluster-hour by support type.
  * - Managed node groups: baseline at desired (or min) size, maximum at max size, each node at
  *   the most expensive of its instance types; spot at the configured discount.
- * - Karpenter NodePools: baseline 0 (Karpenter launches on demand), maximum at the pool's
+ * - Karpenter NodePools: baseline 0 for the pool itself, plus the GPU nodes the minimum replicas
+ *   need beyond the managed groups (`CostOptions.minReplicaNodes`), maximum at the pool's
  *   `limits`: for each limited resource r, limit_r x the highest price per unit of r among the
  *   types the pool may launch; the lowest of those bounds is a true upper bound.
  * - NAT gateways, public IPv4 addresses, KMS keys as registered.
@@ -54,6 +55,13 @@ export interface CostEstimate {
 export interface CostOptions {
   /** Fraction off on-demand assumed for spot capacity (config budget.spotDiscount). */
   readonly spotDiscount: number;
+  /**
+   * Karpenter GPU nodes the GPU workloads' minimum replicas need beyond the managed node groups at
+   * minNodes, wherever the capacity rule places them (infra/unit-economics.ts
+   * `minReplicaKarpenterNodes`, from infra/capacity.ts's placement). Counted in the baseline:
+   * Karpenter launches them as soon as the pods are pending, so they run all the time.
+   */
+  readonly minReplicaNodes?: readonly { readonly pool: string; readonly instanceType: string; readonly capacity: "spot" | "on-demand" }[];
 }
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
@@ -195,6 +203,33 @@ function fixed(category: CostLine["category"], item: string, r: CostResource, mo
   return { category, item: `${item} (${r.name})`, resource: r.name, baselineMonthlyUsd: monthlyUsd, maxMonthlyUsd: monthlyUsd, basis };
 }
 
+/**
+ * Baseline lines for the Karpenter GPU nodes the minimum replicas need (one line per NodePool and
+ * type). Their maximum is 0: the NodePool's own line already counts it at its limits.
+ */
+export function minReplicaNodeLines(opts: CostOptions): CostLine[] {
+  const groups = new Map<string, { pool: string; type: InstanceType; capacity: "spot" | "on-demand"; count: number }>();
+  for (const n of opts.minReplicaNodes ?? []) {
+    const t = INSTANCE_TYPES.get(n.instanceType);
+    if (!t) throw new Error(`minReplicaNodes: instance type ${n.instanceType} is not in infra/catalog/instances.ts`);
+    const key = `${n.pool}/${n.instanceType}/${n.capacity}`;
+    const g = groups.get(key) ?? { pool: n.pool, type: t, capacity: n.capacity, count: 0 };
+    g.count++;
+    groups.set(key, g);
+  }
+  return [...groups.values()].map((g) => {
+    const hourly = g.type.onDemandHourlyUsd * (g.capacity === "spot" ? 1 - opts.spotDiscount : 1);
+    return {
+      category: "compute" as const,
+      item: `Karpenter NodePool ${g.pool}: ${g.count} x ${g.type.name} (${g.capacity}) for GPU replicas.min beyond the node groups`,
+      resource: g.pool,
+      baselineMonthlyUsd: monthly(hourly * g.count),
+      maxMonthlyUsd: 0,
+      basis: `${g.count} x $${g.type.onDemandHourlyUsd}/h${g.capacity === "spot" ? ` x (1 - spot discount ${opts.spotDiscount})` : ""}, placed by the capacity rule (infra/capacity.ts); maximum counted in the NodePool's line`,
+    };
+  });
+}
+
 export function estimateCost(resources: readonly CostResource[], opts: CostOptions): CostEstimate {
   const lines: CostLine[] = [];
   const notPriced = new Set<string>();
@@ -334,6 +369,7 @@ export function estimateCost(resources: readonly CostResource[], opts: CostOptio
         break;
     }
   }
+  lines.push(...minReplicaNodeLines(opts));
   if (lines.some((l) => l.item.includes("node group"))) notPriced.add("EBS root volumes of managed node group nodes (gp3 $0.08/GB-month x disk size x nodes)");
 
   const rounded = lines.map((l) => ({ ...l, baselineMonthlyUsd: round2(l.baselineMonthlyUsd), maxMonthlyUsd: round2(l.maxMonthlyUsd) }));
@@ -344,7 +380,7 @@ export function estimateCost(resources: readonly CostResource[], opts: CostOptio
     assumptions: [
       `Prices are us-east-1 Linux on-demand list prices from infra/catalog/instances.ts (${HOURS_PER_MONTH} h per month).`,
       `Spot capacity is priced at ${Math.round(opts.spotDiscount * 100)}% off on-demand (budget.spotDiscount). This is an assumption: public reports range 50-80% for GPUs, and it varies by type, zone and hour.`,
-      "Baseline = node groups at their desired size and Karpenter at zero; maximum = node groups at max size and every NodePool at its limits.",
+      "Baseline = node groups at their desired size, plus the Karpenter GPU nodes the GPU workloads' replicas.min need beyond them (the capacity rule's placement; none when the managed groups hold every minimum); maximum = node groups at max size and every NodePool at its limits.",
     ],
     notPriced: [...notPriced].sort(),
     unbounded: [...unbounded].sort(),

@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import { ConfigError } from "../../infra/config";
 import { estimateCost } from "../../infra/cost";
+import { minReplicaKarpenterNodes, unitEconomicsReport } from "../../infra/unit-economics";
 import { readStackConfig, readStackConfigFile, runStack, StackFileError, type RawStackConfig, type RunResult } from "./harness";
 import { policies } from "../../policies/policies";
 import { PolicyConfigError, policyConfigFile as policyConfigFileOf, readPolicyConfig, resolvePolicyConfig, runPolicies, type PolicyPackConfig } from "./policies";
@@ -61,7 +62,9 @@ export async function plan(stack: string, opts: PlanOptions = {}): Promise<PlanR
     throw e;
   }
   const { config, resources, outputs } = run;
-  const cost = estimateCost(resources, { spotDiscount: config?.budget.spotDiscount ?? 0 });
+  const cost = estimateCost(resources, { spotDiscount: config?.budget.spotDiscount ?? 0, minReplicaNodes: config ? minReplicaKarpenterNodes(config) : [] });
+  // Capacity and $/token per model (issue 14): the same rows the capacity policies and the gateway prices use.
+  const unitEconomics = config ? unitEconomicsReport(config) : undefined;
   const policyRun = await runPolicies(resources, policyConfig, { configFile: policyConfigFile });
   const doc: PlanDocument = {
     stack,
@@ -74,6 +77,7 @@ export async function plan(stack: string, opts: PlanOptions = {}): Promise<PlanR
     },
     notVisible: notVisible(resources),
     cost: { ...cost, ...(config ? { budgetMonthlyUsd: config.budget.monthlyUsd } : {}) },
+    ...(unitEconomics ? { unitEconomics } : {}),
     policies: policyRun.verdicts,
     policyRun: {
       pack: policyRun.pack,

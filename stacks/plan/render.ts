@@ -8,6 +8,7 @@ import { stringify } from "yaml";
 import { MODELS } from "../../infra/catalog/models";
 import type { PlatformConfig } from "../../infra/config";
 import type { CostEstimate } from "../../infra/cost";
+import { renderUnitEconomics, type UnitEconomicsRow } from "../../infra/unit-economics";
 import type { RecordedResource } from "./harness";
 import type { PolicyVerdict } from "./policies";
 
@@ -91,6 +92,8 @@ export interface PlanDocument {
   readonly summary: { readonly resources: number; readonly kubernetesObjects: number; readonly helmReleases: number; readonly remoteComponents: number };
   readonly notVisible: readonly { resource: string; type: string; hidden: string }[];
   readonly cost: CostEstimate & { readonly budgetMonthlyUsd?: number };
+  /** Capacity and $/token per model (infra/unit-economics.ts). */
+  readonly unitEconomics?: readonly UnitEconomicsRow[];
   /** The policy pack's verdicts (violations), mandatory and advisory. */
   readonly policies: readonly PolicyVerdict[];
   readonly policyRun: {
@@ -179,6 +182,10 @@ export function summary(doc: PlanDocument, config: PlatformConfig | undefined, w
   }
   out.push(`  Spot assumption: ${Math.round((config?.budget.spotDiscount ?? 0) * 100)}% off on-demand (budget.spotDiscount) - an assumption, not a quote.`);
   if (doc.cost.notPriced.length > 0) out.push(`  Not priced: ${doc.cost.notPriced.join("; ")}`);
+  if (doc.unitEconomics && doc.unitEconomics.length > 0) {
+    out.push("");
+    out.push(...renderUnitEconomics(doc.unitEconomics));
+  }
   out.push("");
   out.push(...policySummary(doc));
   out.push("");
