@@ -24,6 +24,10 @@ export function declaredFlows(cfg: PlatformConfig): Flow[] {
   const p = peers(networkFacts(cfg));
   const istio = cfg.networkSecurity.istio.enabled;
   const encoders = (["embed", "rerank"] as const).filter((r) => cfg.embeddings[r].enabled);
+  // A namespace whose service is off keeps its default deny and gets no allow at all (no DNS, no
+  // istiod): with safety disabled nothing runs in it, so nothing there may talk (issue 12).
+  const idle = new Set<string>(cfg.safety.enabled ? [] : [NAMESPACES.safety.name]);
+  const touchesIdle = (f: Flow) => [f.from, f.to].some((x) => "namespace" in x && idle.has(x.namespace));
   return [
     ...dnsFlows(policedNamespaces(istio)),
     ...secretsFlows(p),
@@ -41,7 +45,7 @@ export function declaredFlows(cfg: PlatformConfig): Flow[] {
       ? gatewayFlows(cfg, p, { models: Object.keys(cfg.models).length > 0, embeddings: encoders.includes("embed"), rerank: encoders.includes("rerank"), safety: cfg.safety.enabled })
       : []),
     ...(istio ? istioFlows(p) : []),
-  ];
+  ].filter((f) => !touchesIdle(f));
 }
 
 /**

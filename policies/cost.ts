@@ -65,6 +65,27 @@ export const monthlyBudget: StackValidationPolicy = {
   },
 };
 
+/**
+ * One source of truth for the budget: the stack's `llm-platform:budget` and the pack config's
+ * `monthly-budget` must say the same (the CLI runs the pack with the JSON file, the program
+ * estimates against the stack file). Returns the disagreements, each naming both keys; the
+ * offline plan turns them into a config error (exit 2) before anything runs.
+ */
+export function budgetAgreementProblems(stackBudget: BudgetConfig, packConfig: Readonly<Record<string, unknown>>, files = { stack: "the stack file", pack: "the policy pack config" }): string[] {
+  const entry = packConfig["monthly-budget"];
+  if (entry === "disabled" || (isRecord(entry) && entry.enforcementLevel === "disabled"))
+    return [`monthly-budget is disabled in ${files.pack}; the budget is a mandatory guardrail: enable it with monthlyUsd ${stackBudget.monthlyUsd} and spotDiscount ${stackBudget.spotDiscount} (llm-platform:budget in ${files.stack})`];
+  const pack = isRecord(entry) ? entry : {};
+  const out: string[] = [];
+  for (const k of ["monthlyUsd", "spotDiscount"] as const)
+    if (pack[k] !== stackBudget[k])
+      out.push(
+        `monthly-budget.${k} is ${pack[k] === undefined ? "unset" : JSON.stringify(pack[k])} in ${files.pack} but llm-platform:budget.${k} is ${stackBudget[k]} in ${files.stack}; ` +
+          `they are one budget: set both to the same value`,
+      );
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // allowed-instance-types
 

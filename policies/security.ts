@@ -203,6 +203,10 @@ const SECRET_VALUES: readonly [RegExp, string][] = [
   [/^https:\/\/hooks\.slack\.com\/services\//, "a Slack webhook URL"],
   // A password in the URL, unless it is a substitution such as $(DATABASE_PASSWORD).
   [/^[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:(?!\$\(|\$\{)[^/\s@]+@/i, "a URL with a password"],
+  // A secret in disguise: a query parameter named like a key, token or signature (api_key, access_token,
+  // X-Amz-Signature, X-Amz-Credential, an Azure SAS `sig`, a Functions `code`) with a literal value,
+  // anywhere in the value (a ConfigMap's data is often a whole config file). Substitutions pass.
+  [/[?&][\w.-]*(key|token|signature|sig|secret|password|passwd|pwd|credential|code)=(?!\$\(|\$\{|os\.environ\/)[^&\s#"'<>]{8,}/i, "a URL whose query carries a key, token or signature"],
 ];
 
 /**
