@@ -79,15 +79,15 @@ describe("triggers", () => {
     const c = cfgOf(stack);
     for (const key of Object.keys(c.models) as LlmModelKey[]) {
       const so = modelScaledObject(specOf(c, key));
-      const cron = so.spec!.triggers.filter((t) => t.type === "cron");
+      const cron = so.spec.triggers.filter((t) => t.type === "cron");
       expect(cron.length).toBeGreaterThan(0);
       for (const t of cron) {
-        expect(Number(t.metadata.desiredReplicas)).toBeGreaterThan(so.spec!.minReplicaCount!);
-        expect(Number(t.metadata.desiredReplicas)).toBeLessThanOrEqual(so.spec!.maxReplicaCount!);
+        expect(Number(t.metadata.desiredReplicas)).toBeGreaterThan(so.spec.minReplicaCount!);
+        expect(Number(t.metadata.desiredReplicas)).toBeLessThanOrEqual(so.spec.maxReplicaCount!);
       }
-      const p = so.spec!.triggers.find((t) => t.name === "predictive")!;
+      const p = so.spec.triggers.find((t) => t.name === "predictive")!;
       expect(p.metadata.ignoreNullValues).toBe("false");
-      expect(ms.parsePredictiveLookahead(p.metadata.query)! * 60).toBeGreaterThanOrEqual(newNodeColdStartSeconds(specOf(c, key)));
+      expect(ms.parsePredictiveLookahead(p.metadata.query ?? "")! * 60).toBeGreaterThanOrEqual(newNodeColdStartSeconds(specOf(c, key)));
       expect(Number(p.metadata.threshold)).toBeGreaterThan(0);
     }
   });
@@ -95,8 +95,8 @@ describe("triggers", () => {
   it("dev: the model at zero wakes on the gateway's demand and has no floors", () => {
     const c = cfgOf("dev");
     const so = modelScaledObject(specOf(c, "gpt-oss-20b"));
-    expect(so.spec!.minReplicaCount).toBe(0);
-    expect(so.spec!.triggers.map((t) => t.name)).toEqual(["queue-depth", "kv-cache", "gateway-demand"]);
+    expect(so.spec.minReplicaCount).toBe(0);
+    expect(so.spec.triggers.map((t) => t.name)).toEqual(["queue-depth", "kv-cache", "gateway-demand"]);
     expect(so.metadata!.annotations![pol.NEW_NODE_COLD_START_ANNOTATION]).toBe(String(Math.ceil(newNodeColdStartSeconds(specOf(c, "gpt-oss-20b")))));
   });
 });
@@ -154,7 +154,7 @@ describe("spot reclaim: the drain fits the notice", () => {
 
   it.each(STACKS)("%s: detection + grace + margin <= 120 s, and in-flight requests of every model's e2e p95 finish", (stack) => {
     const c = cfgOf(stack);
-    for (const m of Object.values(c.models)) expect(ms.drainProblems({ preStopSeconds: PRESTOP_DRAIN_SECONDS, terminationGraceSeconds: TERMINATION_GRACE_SECONDS }, m!.slo.e2eP95Ms / 1000)).toEqual([]);
+    for (const m of Object.values(c.models)) expect(ms.drainProblems({ preStopSeconds: PRESTOP_DRAIN_SECONDS, terminationGraceSeconds: TERMINATION_GRACE_SECONDS }, m.slo.e2eP95Ms / 1000)).toEqual([]);
   });
 
   it("a grace period equal to the notice, or a preStop eating the grace, is refused", () => {
