@@ -8,6 +8,7 @@ import { gpuMemoryGiB, instanceType } from "../catalog/instances";
 import { llmMemoryNeedGiB, MODELS, type LlmModelKey } from "../catalog/models";
 import { regionEntry, REGIONS } from "../catalog/regions";
 import { EKS_SUPPORT_CALENDAR, EKS_SUPPORT_CALENDAR_AS_OF, eksSupportPhase } from "../catalog/versions";
+import { budgetCrossChecks } from "./budget";
 import { ENVIRONMENTS } from "./primitives";
 import { loadTestProblems } from "./load-test";
 import type { modelSchema } from "./models";
@@ -91,6 +92,7 @@ export function crossChecks(c: DeepPartial<ParsedConfig>, add: (path: (string | 
     add(["vectorDb", "mode"], `${env} runs Milvus in cluster mode for HA, got "${c.vectorDb.mode}"`);
 
   loadTestProblems(c, add);
+  budgetCrossChecks(env, c.budget, add);
 
   if (c.rag?.enabled) {
     const key = c.rag.answerModel;

@@ -23,6 +23,8 @@ export const TAGGABLE: ReadonlySet<string> = new Set([
   "aws:backup/vault:Vault",
   "aws:budgets/budget:Budget",
   "aws:budgets/budgetAction:BudgetAction",
+  "aws:costexplorer/anomalyMonitor:AnomalyMonitor",
+  "aws:costexplorer/anomalySubscription:AnomalySubscription",
   "aws:cloudfront/distribution:Distribution",
   "aws:cloudtrail/trail:Trail",
   "aws:cloudwatch/eventBus:EventBus",
