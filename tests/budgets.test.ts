@@ -115,6 +115,11 @@ describe("budget config", () => {
     }
   };
 
+  it("prod with no address fails at budget.alertEmails; dev with none is valid", () => {
+    expect(issues("prod", (b) => (b.alertEmails = [])).map((i) => i.path)).toContain("budget.alertEmails");
+    expect(issues("dev", (b) => (b.alertEmails = []))).toEqual([]);
+  });
+
   it("defaults: forecast 80% and 100%, actual 100%, anomalies >= $100 and >= 10%, daily", () => {
     const c = parsePlatformConfig(rawOf("dev"), "dev").budget;
     expect(c.notifications).toEqual({ forecastedPercent: [80, 100], actualPercent: [100] });
