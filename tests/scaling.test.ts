@@ -197,8 +197,9 @@ describe("policies", () => {
     const ok = specOf(c, "gpt-oss-20b");
     expect(await verdicts(pol.scalingScheduleWithinBounds, objectsOf(ok))).toEqual([]);
     const win = (n: number) => ({ ...ok, cfg: { ...ok.cfg, schedule: [{ ...ok.cfg.schedule![0]!, minReplicas: n }] } });
-    expect((await verdicts(pol.scalingScheduleWithinBounds, objectsOf(win(13))))[0]).toMatch(/desiredReplicas 13 exceeds maxReplicaCount 12/);
-    expect((await verdicts(pol.scalingScheduleWithinBounds, objectsOf(win(3))))[0]).toMatch(/not above minReplicaCount 3/);
+    const { min, max } = ok.cfg.replicas;
+    expect((await verdicts(pol.scalingScheduleWithinBounds, objectsOf(win(max + 1))))[0]).toContain(`desiredReplicas ${max + 1} exceeds maxReplicaCount ${max}`);
+    expect((await verdicts(pol.scalingScheduleWithinBounds, objectsOf(win(min))))[0]).toContain(`not above minReplicaCount ${min}`);
   });
 
   it("predictive lookahead: the default passes; a lookahead below the cold start fails", async () => {
@@ -229,11 +230,14 @@ describe("policies", () => {
     const c = cfgOf("prod");
     const spec = specOf(c, "gpt-oss-20b");
     const prod = awsProvider({ environment: "prod", project: "llm-platform", "cost-center": "x", owner: "o@example.com" });
-    const onDemand = managedNodeGroup("g5", { capacityType: "ON_DEMAND", min: 7, max: 7 });
+    const pool = spec.poolName;
+    const types = [...spec.pool.instanceTypes];
+    const onDemand = managedNodeGroup(pool, { instanceTypes: types, capacityType: "ON_DEMAND", min: 4, max: 4 });
     expect(await verdicts(pol.scalingProdOnDemandBaseline, [prod, onDemand, ...objectsOf(spec)])).toEqual([]);
-    const spot = managedNodeGroup("g5", { capacityType: "SPOT", min: 7, max: 7 });
-    expect((await verdicts(pol.scalingProdOnDemandBaseline, [prod, spot, ...objectsOf(spec)]))[0]).toMatch(/pool "g5" is SPOT with minSize 7; in prod set gpuPools.g5.capacityType ON_DEMAND/);
-    const zero = { ...spec, cfg: { ...spec.cfg, replicas: { min: 0, max: 12 } } };
+    const spot = managedNodeGroup(pool, { instanceTypes: types, capacityType: "SPOT", min: 4, max: 4 });
+    expect((await verdicts(pol.scalingProdOnDemandBaseline, [prod, spot, ...objectsOf(spec)]))[0]).toContain(`pool "${pool}" is SPOT with minSize 4; in prod set gpuPools.${pool}.capacityType ON_DEMAND`);
+    expect((await verdicts(pol.scalingProdOnDemandBaseline, [prod, ...objectsOf(spec)]))[0]).toContain(`no managed node group for its pool "${pool}"`);
+    const zero = { ...spec, cfg: { ...spec.cfg, replicas: { min: 0, max: spec.cfg.replicas.max } } };
     expect((await verdicts(pol.scalingProdOnDemandBaseline, [prod, onDemand, ...objectsOf(zero)]))[0]).toMatch(/minReplicaCount 0/);
     expect(await verdicts(pol.scalingProdOnDemandBaseline, [awsProvider(), spot, ...objectsOf(zero)])).toEqual([]);
   });
