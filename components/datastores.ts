@@ -28,9 +28,9 @@ export interface DatastoreNetwork {
 
 export function rdsInstanceArgs(
   db: Edge["database"],
-  s: { identifier: string; environment: string; subnetGroup: pulumi.Input<string>; securityGroupId: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> },
+  s: { identifier: string; subnetGroup: pulumi.Input<string>; securityGroupId: pulumi.Input<string>; username: pulumi.Input<string>; password: pulumi.Input<string> },
 ): aws.rds.InstanceArgs {
-  const keep = s.environment !== "dev";
+  const keep = db.finalSnapshot;
   return {
     identifier: s.identifier,
     engine: ENGINES.postgres.engine,
@@ -60,7 +60,7 @@ export function rdsInstanceArgs(
 
 export function replicationGroupArgs(
   cache: Edge["cache"],
-  s: { id: string; environment: string; subnetGroup: pulumi.Input<string>; securityGroupId: pulumi.Input<string>; authToken: pulumi.Input<string> },
+  s: { id: string; subnetGroup: pulumi.Input<string>; securityGroupId: pulumi.Input<string>; authToken: pulumi.Input<string> },
 ): aws.elasticache.ReplicationGroupArgs {
   const failover = cache.automaticFailover;
   return {
@@ -78,7 +78,7 @@ export function replicationGroupArgs(
     atRestEncryptionEnabled: true,
     transitEncryptionEnabled: true,
     authToken: s.authToken,
-    snapshotRetentionLimit: s.environment === "dev" ? 0 : 7,
+    snapshotRetentionLimit: cache.snapshotRetentionDays,
     autoMinorVersionUpgrade: true,
   };
 }
@@ -98,7 +98,6 @@ function clusterOnlySecurityGroup(name: string, description: string, port: numbe
 
 export interface DatastoresArgs {
   readonly edge: Edge;
-  readonly environment: string;
   readonly clusterName: string;
   readonly network: DatastoreNetwork;
   readonly postgres: { readonly username: pulumi.Input<string>; readonly password: pulumi.Input<string> };
@@ -120,7 +119,6 @@ export class Datastores extends pulumi.ComponentResource {
       `${name}-postgres`,
       rdsInstanceArgs(args.edge.database, {
         identifier: `${args.clusterName}-gateway`,
-        environment: args.environment,
         subnetGroup: dbSubnets.name,
         securityGroupId: dbSg.id,
         username: args.postgres.username,
@@ -134,7 +132,7 @@ export class Datastores extends pulumi.ComponentResource {
     const cacheSubnets = new aws.elasticache.SubnetGroup(`${name}-redis`, { subnetIds: net.privateSubnetIds, description: "private subnets" }, child);
     const cache = new aws.elasticache.ReplicationGroup(
       `${name}-redis`,
-      replicationGroupArgs(args.edge.cache, { id: `${args.clusterName}-gw`.slice(0, 40), environment: args.environment, subnetGroup: cacheSubnets.name, securityGroupId: cacheSg.id, authToken: args.redisAuthToken }),
+      replicationGroupArgs(args.edge.cache, { id: `${args.clusterName}-gw`.slice(0, 40), subnetGroup: cacheSubnets.name, securityGroupId: cacheSg.id, authToken: args.redisAuthToken }),
       child,
     );
     this.redisHost = cache.primaryEndpointAddress;

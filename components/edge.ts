@@ -36,14 +36,13 @@ export class Edge extends pulumi.ComponentResource {
     const c = args.config;
     const lbc = new LoadBalancerController(
       `${name}-lbc`,
-      { clusterName: c.cluster.name, region: c.region, vpcId: args.vpcId, replicas: c.environment === "prod" ? 2 : 1, k8sProvider: args.k8sProvider },
+      { clusterName: c.cluster.name, region: c.region, vpcId: args.vpcId, replicas: c.edge.loadBalancerController.replicas, k8sProvider: args.k8sProvider },
       { parent: this },
     );
     const stores = new Datastores(
       `${name}-datastores`,
       {
         edge: c.edge,
-        environment: c.environment,
         clusterName: c.cluster.name,
         network: { vpcId: args.vpcId, privateSubnetIds: args.privateSubnetIds, clusterSecurityGroupId: args.clusterSecurityGroupId },
         postgres: args.postgresCredentials,

@@ -188,7 +188,7 @@ export function inferenceAuthorizationPolicy(): Record<string, unknown> {
 }
 
 export interface NetworkSecurityArgs {
-  readonly config: Pick<PlatformConfig, "networkSecurity" | "environment">;
+  readonly config: Pick<PlatformConfig, "networkSecurity">;
   /** Every flow the components declared (components/platform-flows.ts). */
   readonly flows: readonly Flow[];
   readonly k8sProvider: k8s.Provider;
@@ -230,7 +230,7 @@ export class NetworkSecurity extends pulumi.ComponentResource {
       const cni = release(`${name}-istio-cni`, { name: "istio-cni", namespace: ISTIO_NS, pin: CHARTS.istioCni, values: {} }, { ...inNs, dependsOn: [istioNs, base] });
       const istiod = release(
         `${name}-istiod`,
-        { name: "istiod", namespace: ISTIO_NS, pin: CHARTS.istiod, values: istiodValues(c.environment === "prod" ? 2 : 1) },
+        { name: "istiod", namespace: ISTIO_NS, pin: CHARTS.istiod, values: istiodValues(c.networkSecurity.istio.istiodReplicas) },
         { ...inNs, dependsOn: [istioNs, base, cni] },
       );
       this.meshReady = [istiod, cni];

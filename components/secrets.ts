@@ -270,7 +270,7 @@ export function esoValues(replicas: number): Record<string, unknown> {
 }
 
 export interface SecretsArgs {
-  readonly config: Pick<PlatformConfig, "vault" | "observability" | "environment" | "edge" | "rag">;
+  readonly config: Pick<PlatformConfig, "vault" | "observability" | "edge" | "rag">;
   readonly clusterName: string;
   /** The cluster's OIDC issuer, as pulumi-eks reports it (with or without `https://`). */
   readonly oidcIssuer: pulumi.Input<string>;
@@ -330,7 +330,7 @@ export class Secrets extends pulumi.ComponentResource {
     this.generatedValues = values;
 
     const k8sOpts = { parent: this, provider: args.k8sProvider };
-    const replicas = args.config.environment === "prod" ? 2 : 1;
+    const replicas = args.config.vault.externalSecretsReplicas;
     const eso = release(
       `${name}-eso`,
       { name: "external-secrets", namespace: NAMESPACES.secrets.name, pin: CHARTS.externalSecrets, values: esoValues(replicas) },

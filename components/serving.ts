@@ -91,7 +91,7 @@ export class Serving extends pulumi.ComponentResource {
         clusterName: c.cluster.name,
         region: c.region,
         namespace: inference,
-        versioning: c.environment !== "dev",
+        versioning: c.protection.bucketVersioning,
         models: [...modelEntries.filter(([, m]) => m.weights.source === "s3").map(([key, m]) => syncedLlm(key, MODELS[key], m.weights.revision)), ...encoders.map(syncedEncoder)],
         readers: [
           { namespace: inference, serviceAccount: MODEL_SERVER_SA, description: "vLLM: read model weights and tiktoken encodings" },

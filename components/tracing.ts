@@ -123,7 +123,7 @@ export class Tracing extends pulumi.ComponentResource {
     const jaeger = release(`${name}-jaeger`, { name: JAEGER_NAME, namespace: TRACING_NS, pin: CHARTS.jaeger, values: jaegerValues(args.config.jaegerStorage) }, { ...k8sOpts, dependsOn: deps });
     release(
       `${name}-collector`,
-      { name: COLLECTOR_NAME, namespace: TRACING_NS, pin: CHARTS.otelCollector, values: collectorValues(args.config, args.environment === "prod" ? 2 : 1) },
+      { name: COLLECTOR_NAME, namespace: TRACING_NS, pin: CHARTS.otelCollector, values: collectorValues(args.config, args.config.collectorReplicas) },
       { ...k8sOpts, dependsOn: [args.namespace, args.monitoringCrds, jaeger] },
     );
     this.registerOutputs({ otlpEndpoint: this.otlpEndpoint, jaegerUrl: this.jaegerUrl });

@@ -65,7 +65,6 @@ export function milvusBucketPolicy(bucketArn: string): string {
 
 export interface MilvusValuesInputs {
   readonly cfg: PlatformConfig["vectorDb"];
-  readonly environment: string;
   readonly region: string;
   readonly bucketName: pulumi.Input<string>;
   readonly roleArn: pulumi.Input<string>;
@@ -81,7 +80,6 @@ const resources = (cpu: string, memory: string, memLimit: string) => ({ requests
 export function milvusValues(i: MilvusValuesInputs): Record<string, unknown> {
   const c = i.cfg;
   const cluster = c.mode === "cluster";
-  const ha = i.environment === "prod";
   return {
     cluster: { enabled: cluster },
     serviceAccount: { create: true, name: MILVUS_SA, annotations: { "eks.amazonaws.com/role-arn": i.roleArn } },
@@ -126,14 +124,15 @@ export function milvusValues(i: MilvusValuesInputs): Record<string, unknown> {
     proxy: { replicas: c.proxyReplicas, extraEnv: rootPasswordEnv, resources: resources("500m", "1Gi", "2Gi") },
     mixCoordinator: {
       enabled: true,
-      replicas: ha ? 2 : 1,
-      activeStandby: { enabled: ha },
+      replicas: c.coordinatorReplicas,
+      // The chart allows replicas > 1 only with active-standby (values.yaml, mixCoordinator).
+      activeStandby: { enabled: c.coordinatorReplicas > 1 },
       extraEnv: rootPasswordEnv,
       resources: resources("500m", "1Gi", "2Gi"),
     },
     queryNode: { replicas: c.queryNodeReplicas, resources: resources("1", "4Gi", "8Gi") },
     dataNode: { replicas: c.dataNodeReplicas, resources: resources("500m", "2Gi", "4Gi") },
-    streamingNode: { replicas: cluster ? (ha ? 2 : 1) : 1, resources: resources("500m", "2Gi", "4Gi") },
+    streamingNode: { replicas: cluster ? c.streamingNodeReplicas : 1, resources: resources("500m", "2Gi", "4Gi") },
     attu: { enabled: false },
   };
 }
@@ -170,7 +169,7 @@ export function milvusPdbs(namespace: string, mode: PlatformConfig["vectorDb"]["
 }
 
 export interface VectorDbArgs {
-  readonly config: Pick<PlatformConfig, "vectorDb" | "environment" | "region" | "protection" | "networkSecurity">;
+  readonly config: Pick<PlatformConfig, "vectorDb" | "region" | "protection" | "networkSecurity">;
   readonly clusterName: string;
   readonly namespace: string;
   readonly oidcProviderArn: pulumi.Input<string>;
@@ -189,7 +188,7 @@ export class VectorDb extends pulumi.ComponentResource {
     const child = { parent: this };
     const c = args.config;
     const account = aws.getCallerIdentityOutput({}, child);
-    const bucket = new PrivateBucket(`${name}-bucket`, { bucketName: pulumi.interpolate`${args.clusterName}-milvus-${account.accountId}`, versioning: c.environment !== "dev" }, child);
+    const bucket = new PrivateBucket(`${name}-bucket`, { bucketName: pulumi.interpolate`${args.clusterName}-milvus-${account.accountId}`, versioning: c.protection.bucketVersioning }, child);
     this.bucketName = bucket.name;
 
     const role = new aws.iam.Role(
@@ -209,7 +208,7 @@ export class VectorDb extends pulumi.ComponentResource {
         namespace: args.namespace,
         pin: CHARTS.milvus,
         timeout: 1200,
-        values: milvusValues({ cfg: c.vectorDb, environment: c.environment, region: c.region, bucketName: bucket.name, roleArn: role.arn }),
+        values: milvusValues({ cfg: c.vectorDb, region: c.region, bucketName: bucket.name, roleArn: role.arn }),
       },
       // Milvus starts with its S3 permissions in place (the role alone gets AccessDenied).
       { parent: this, provider: args.k8sProvider, dependsOn: [role, s3Policy, ...args.dependsOn], retainOnDelete: c.protection.retainOnDelete },

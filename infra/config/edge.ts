@@ -17,6 +17,8 @@ export const edgeSchema = z
         accessLogRetentionDays: int(1, 3650).default(90),
       })
       .prefault({}),
+    /** AWS Load Balancer Controller replicas (the chart's replicaCount; leader election keeps one active). */
+    loadBalancerController: z.strictObject({ replicas: int(1, 5).default(1) }).prefault({}),
     gateway: z.strictObject({ replicas: replicas(1).prefault({ min: 2, max: 4 }) }).prefault({}),
     database: z
       .strictObject({
@@ -25,6 +27,8 @@ export const edgeSchema = z
         multiAz: z.boolean().default(false),
         backupRetentionDays: int(1, 35).default(7),
         deletionProtection: z.boolean().default(false),
+        /** Take a final snapshot (`<identifier>-final`) when the instance is deleted; false skips it. */
+        finalSnapshot: z.boolean().default(true),
       })
       .prefault({}),
     cache: z
@@ -32,6 +36,8 @@ export const edgeSchema = z
         nodeType: z.string().regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/).default("cache.t4g.medium"),
         replicasPerShard: int(0, 5).default(0),
         automaticFailover: z.boolean().default(false),
+        /** Days ElastiCache keeps automatic snapshots; 0 turns them off, 35 is the most AWS allows (SnapshotRetentionLimit). */
+        snapshotRetentionDays: int(0, 35).default(7),
       })
       .prefault({}),
   })

@@ -152,7 +152,7 @@ export function configFromRuntime(all: Readonly<Record<string, string>>): { raw:
       continue;
     }
     if (!(ns in CONFIG_NAMESPACES)) {
-      const near = closest(ns, namespaces);
+      const near = closest(ns, namespaces, nearEnough(ns));
       issues.push({
         path: key,
         message: `unknown config namespace "${ns}", so this key would be ignored${near ? `; did you mean "${near}:${name}"?` : `; known namespaces: ${namespaces.join(", ")}`}`,
@@ -161,7 +161,7 @@ export function configFromRuntime(all: Readonly<Record<string, string>>): { raw:
     }
     const keys = CONFIG_NAMESPACES[ns];
     if (keys && !keys.includes(name)) {
-      const near = closest(name, keys);
+      const near = closest(name, keys, nearEnough(name));
       issues.push({
         path: key,
         message: `the ${ns} provider has no config key "${name}"${near ? `; did you mean "${ns}:${near}"?` : `; its keys are listed in infra/config/namespaces.ts`}`,
@@ -171,6 +171,11 @@ export function configFromRuntime(all: Readonly<Record<string, string>>): { raw:
     if (key === "aws:region") raw.region = value;
   }
   return { raw, issues };
+}
+
+/** Edits allowed for a did-you-mean: about one per three characters, at most 3 ("acme" is not "aws"). */
+function nearEnough(word: string): number {
+  return Math.min(3, Math.ceil(word.length / 3));
 }
 
 /**

@@ -26,5 +26,7 @@ export const observabilitySchema = z.strictObject({
     jaegerStorage: z.enum(["memory", "badger"]).default("memory"),
     /** Pass --otlp-traces-endpoint to vLLM; leave off unless the pinned image has OpenTelemetry. */
     vllmTraces: z.boolean().default(false),
+    /** OpenTelemetry Collector replicas (the chart's replicaCount); 2 keeps traces flowing through a node drain. */
+    collectorReplicas: int(1, 10).default(1),
   }),
 });

@@ -6,4 +6,6 @@ export const protectionSchema = z.strictObject({
   retainOnDelete: z.boolean(),
   /** Pulumi `protect`: refuse to delete stateful resources at all. */
   protect: z.boolean(),
+  /** S3 versioning on the buckets that hold data (model weights, Milvus): an overwrite or delete keeps the old object. */
+  bucketVersioning: z.boolean().default(true),
 });

@@ -1,6 +1,6 @@
 /** Area `vault`: where secrets come from. */
 import { z } from "zod";
-import { cidr, vaultRef } from "./primitives";
+import { cidr, int, vaultRef } from "./primitives";
 
 export const vaultSchema = z.strictObject({
   address: z.url({ protocol: /^https$/, error: "expected the Vault address as an https:// URL" }),
@@ -17,6 +17,8 @@ export const vaultSchema = z.strictObject({
    * cluster's OIDC issuer); defaults to `jwt-<cluster name>`.
    */
   jwtAuthPath: z.string().regex(/^[\w-]+(\/[\w-]+)*$/).optional(),
+  /** External Secrets Operator replicas (controller and webhook; more than 1 turns on leader election). */
+  externalSecretsReplicas: int(1, 5).default(1),
   /** Secrets the operators put in Vault by hand. */
   operatorSecrets: z.strictObject({ huggingfaceToken: vaultRef, azureContentSafetyKey: vaultRef }),
 });
