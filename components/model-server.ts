@@ -21,7 +21,8 @@ import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/mon
 import { GPU_NODEPOOLS } from "../infra/capacity";
 import { requireInstanceType, type InstanceType } from "../infra/catalog/instances";
 import { METRICS as M } from "../infra/catalog/metrics";
-import { coldStartSeconds, type LlmModel, type LlmModelKey, type RecipeArgs } from "../infra/catalog/models";
+import { type LlmModel, type LlmModelKey, type RecipeArgs } from "../infra/catalog/models";
+import { READINESS_PROBE_PERIOD_SECONDS, STARTUP_PROBE_PERIOD_SECONDS, startupProbeBudgetSeconds } from "../infra/coldstart";
 import { IMAGES, imageRef } from "../infra/catalog/versions";
 import type { GpuPoolConfig, ModelConfig } from "../infra/config";
 import { recommendedLabels } from "./labels";
@@ -32,6 +33,7 @@ import { cronTriggers, predictiveTrigger, wakeTrigger } from "./model-scaling";
 import { coldStartEstimate } from "../infra/coldstart";
 import { replicaCapacity, SCALE_DOWN_WINDOW_SECONDS, SCALE_UP_WINDOW_SECONDS } from "../infra/scaling-sim";
 import { s3FetchContainer } from "./weights";
+import { COMPILE_CACHE_MOUNT, COMPILE_CACHE_VOLUME, compileCacheEnv, compileCacheSeedContainer, compileCacheVolume } from "./compile-cache";
 import { containerSecurityContext, podSecurityContext, type Hardening } from "./pod-security";
 
 export const MODEL_SERVER_SA = "model-server";
@@ -61,6 +63,11 @@ export interface ModelServerSpec {
   readonly weightsUri?: pulumi.Input<string>;
   /** s3://bucket/<repo>/<revision>/tiktoken/ when weights.source is s3 and the model loads tiktoken encodings. */
   readonly tiktokenUri?: pulumi.Input<string>;
+  /**
+   * s3://bucket/compile-cache/<key>/ when warmStart.compileCache.enabled: vLLM's compile caches are
+   * seeded from there into a node-local emptyDir (components/compile-cache.ts).
+   */
+  readonly compileCacheUri?: pulumi.Input<string>;
   readonly region: string;
   readonly prometheusUrl: string;
   readonly otlpEndpoint?: string;
@@ -109,9 +116,13 @@ export function vllmArgs(s: ModelServerSpec): pulumi.Input<string>[] {
   ];
 }
 
-/** Seconds the startup probe allows: 3x the cold-start estimate, at least 2 minutes. */
-export function startupBudgetSeconds(s: Pick<ModelServerSpec, "model" | "cfg">): number {
-  return Math.max(120, 3 * coldStartSeconds(s.model, s.cfg.weights.source));
+/**
+ * Seconds the startup probe allows, from the cold-start model (infra/coldstart.ts
+ * `startupProbeBudgetSeconds`): the container's phases on the pool's smallest type with the compile
+ * cache missed, twice over, in whole probe periods.
+ */
+export function startupBudgetSeconds(s: Pick<ModelServerSpec, "key" | "cfg" | "pool">): number {
+  return startupProbeBudgetSeconds(s.key, { instanceType: smallestInstance(s.pool).name, tensorParallelSize: s.cfg.tensorParallelSize }, { weightsSource: s.cfg.weights.source });
 }
 
 /** /dev/shm: NCCL needs room for tensor parallelism; one GPU needs little. */
@@ -222,6 +233,7 @@ export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.Deploymen
         ]
       : [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: HF_TOKEN_SECRET, key: "token" } } }]),
     ...(tiktoken ? [{ name: "TIKTOKEN_ENCODINGS_BASE", value: TIKTOKEN_MOUNT }] : []),
+    ...(s.compileCacheUri ? compileCacheEnv() : []),
     ...(s.otlpEndpoint ? [{ name: "OTEL_SERVICE_NAME", value: name }] : []),
   ];
   return {
@@ -248,8 +260,13 @@ export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.Deploymen
             { maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selectorLabels(s.key) } },
           ],
           securityContext: podSecurityContext(VLLM_HARDENING),
-          ...(tiktoken
-            ? { initContainers: [s3FetchContainer({ name: "tiktoken", source: s.tiktokenUri!, target: TIKTOKEN_MOUNT, volume: "tiktoken", mountPath: TIKTOKEN_MOUNT, region: s.region })] }
+          ...(tiktoken || s.compileCacheUri
+            ? {
+                initContainers: [
+                  ...(tiktoken ? [s3FetchContainer({ name: "tiktoken", source: s.tiktokenUri!, target: TIKTOKEN_MOUNT, volume: "tiktoken", mountPath: TIKTOKEN_MOUNT, region: s.region })] : []),
+                  ...(s.compileCacheUri ? [compileCacheSeedContainer(s.compileCacheUri, s.region)] : []),
+                ],
+              }
             : {}),
           containers: [
             {
@@ -261,8 +278,9 @@ export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.Deploymen
               env,
               resources,
               securityContext: containerSecurityContext(VLLM_HARDENING),
-              startupProbe: { ...health, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: Math.ceil(startupBudgetSeconds(s) / 10) },
-              readinessProbe: { ...health, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3 },
+              // Periods from the cold-start model (its readiness phase is derived from them), budget from its phases.
+              startupProbe: { ...health, periodSeconds: STARTUP_PROBE_PERIOD_SECONDS, timeoutSeconds: 4, failureThreshold: startupBudgetSeconds(s) / STARTUP_PROBE_PERIOD_SECONDS },
+              readinessProbe: { ...health, periodSeconds: READINESS_PROBE_PERIOD_SECONDS, timeoutSeconds: 3, failureThreshold: 3 },
               livenessProbe: { ...health, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 4 },
               // Leave the Service's endpoints before SIGTERM; vLLM then finishes in-flight requests.
               lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_DRAIN_SECONDS)] } } },
@@ -270,6 +288,7 @@ export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.Deploymen
                 { name: "dshm", mountPath: "/dev/shm" },
                 ...(s3 ? [] : [{ name: "hf-cache", mountPath: "/root/.cache/huggingface" }]),
                 ...(tiktoken ? [{ name: "tiktoken", mountPath: TIKTOKEN_MOUNT, readOnly: true }] : []),
+                ...(s.compileCacheUri ? [{ name: COMPILE_CACHE_VOLUME, mountPath: COMPILE_CACHE_MOUNT }] : []),
               ],
             },
           ],
@@ -278,6 +297,8 @@ export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.Deploymen
             ...(s3 ? [] : [{ name: "hf-cache", emptyDir: { sizeLimit: `${Math.ceil(s.model.weightsGiB * 1.3)}Gi` } }]),
             // o200k_base and cl100k_base together are under 10 MB.
             ...(tiktoken ? [{ name: "tiktoken", emptyDir: { sizeLimit: "64Mi" } }] : []),
+            // Node-local (baseline admits no hostPath): seeded from S3 at every start.
+            ...(s.compileCacheUri ? [compileCacheVolume()] : []),
           ],
         },
       },

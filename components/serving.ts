@@ -9,8 +9,11 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { coldStartSeconds, MODELS, type LlmModelKey } from "../infra/catalog/models";
+import { MODELS, type LlmModelKey } from "../infra/catalog/models";
+import { coldStartReport } from "../infra/coldstart";
 import type { ModelConfig, PlatformConfig } from "../infra/config";
+import { compileCacheKeyFor, compileCacheUri } from "./compile-cache";
+import { CompileCacheProducer, compileCacheFlows } from "./compile-cache-job";
 import { Embeddings, encoderModel, TEI_SA, teiLabels, type EncoderRole, type EncoderSpec } from "./embeddings";
 import { awsAccessFlows, flow, tcp, type Flow, type Peers, type PodPeer } from "./flows";
 import { recommendedLabels } from "./labels";
@@ -111,6 +114,9 @@ export class Serving extends pulumi.ComponentResource {
     );
 
     const models: Partial<Record<LlmModelKey, ModelEndpoint>> = {};
+    const modelSpecs: ModelServerSpec[] = [];
+    // Warm-node estimates, as the plan prints them (infra/coldstart.ts).
+    const warmSeconds = new Map(coldStartReport(c).map((r) => [r.model, r.warm.totalSeconds]));
     for (const [key, m] of modelEntries) {
       const spec: ModelServerSpec = {
         key,
@@ -125,6 +131,8 @@ export class Serving extends pulumi.ComponentResource {
               ...(MODELS[key].tiktokenEncodings.length ? { tiktokenUri: tiktokenUri(weights.bucketName, MODELS[key], m.weights.revision) } : {}),
             }
           : {}),
+        // vLLM's compile caches, seeded from the weights bucket under their key (components/compile-cache.ts).
+        ...(c.warmStart.compileCache.enabled ? { compileCacheUri: compileCacheUri(weights.bucketName, compileCacheKeyFor({ key, cfg: m, pool: c.gpuPools[m.pool]! })) } : {}),
         region: c.region,
         prometheusUrl: args.prometheusUrl,
         ...(args.otlpEndpoint && c.observability.tracing.vllmTraces ? { otlpEndpoint: args.otlpEndpoint } : {}),
@@ -132,6 +140,7 @@ export class Serving extends pulumi.ComponentResource {
         gatewayDemand: c.edge.enabled,
       };
       const sync = weights.syncJobs[key];
+      modelSpecs.push(spec);
       const server = new ModelServer(
         `${name}-${key}`,
         {
@@ -141,9 +150,16 @@ export class Serving extends pulumi.ComponentResource {
         },
         { parent: this },
       );
-      models[key] = { url: server.url, coldStartEstimateSeconds: coldStartSeconds(MODELS[key], m.weights.source) };
+      models[key] = { url: server.url, coldStartEstimateSeconds: warmSeconds.get(key)! };
     }
     this.models = models;
+    // The compile-cache producer Jobs (off by default): one per model with S3 weights, for its current key.
+    if (c.warmStart.compileCache.enabled && c.warmStart.compileCache.produce)
+      new CompileCacheProducer(
+        `${name}-compile-cache`,
+        { specs: modelSpecs, bucket: weights.bucketName, k8sProvider: args.k8sProvider, dependsOn: [ns.inference, ...Object.values(weights.syncJobs), ...args.platformReady] },
+        { parent: this },
+      );
 
     const teiSa = new k8s.core.v1.ServiceAccount(
       `${name}-tei-sa`,
@@ -230,7 +246,7 @@ export function enabledEncoderRoles(c: Pick<PlatformConfig, "embeddings">): Enco
  * Flows into serving pods (the gateway's routes, Prometheus scrapes, retrieval callers) and DNS
  * are declared by the components that own those callers and monitors.
  */
-export function servingFlows(c: Pick<PlatformConfig, "models" | "embeddings">, p: Peers): Flow[] {
+export function servingFlows(c: Pick<PlatformConfig, "models" | "embeddings" | "warmStart">, p: Peers): Flow[] {
   const inference = NAMESPACES.inference.name;
   const out: Flow[] = [];
   const models = Object.entries(c.models) as [LlmModelKey, ModelConfig][];
@@ -251,5 +267,6 @@ export function servingFlows(c: Pick<PlatformConfig, "models" | "embeddings">, p
       ...awsAccessFlows("weights-sync", sync, p, "the weights sync Jobs write to the weights bucket"),
     );
   }
+  out.push(...compileCacheFlows(c, p));
   return out;
 }

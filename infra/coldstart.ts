@@ -15,9 +15,10 @@ import { createHash } from "node:crypto";
 import { requireInstanceType } from "./catalog/instances";
 import { llmModel, type LlmModel, type LlmModelKey } from "./catalog/models";
 import { gbpsToGiBps, networkBandwidth } from "./catalog/network-bandwidth";
+import { warmStartFor, type WarmStartConfig } from "./config/warm-start";
 
-/** How a new GPU node gets the vLLM image (config `warmStart.<family>.mode`). */
-export type WarmStartMode = "soci" | "snapshot" | "none";
+/** How a new GPU node gets the vLLM image (config `warmStart.families.<family>.mode`). */
+export type WarmStartMode = WarmStartConfig["defaultMode"];
 export type NodeState = "warm" | "new";
 
 export interface Placement {
@@ -277,4 +278,117 @@ export function compileCacheKey(i: CompileCacheKeyInput): string {
     ["maxModelLen", i.maxModelLen],
   ]);
   return createHash("sha256").update(canonical).digest("hex");
+}
+
+/** The seed's scale-up target: a replica on a new node within 5 minutes. */
+export const NEW_NODE_LIMIT_SECONDS = 300;
+
+export interface ColdStartConfig {
+  readonly models: Readonly<Partial<Record<LlmModelKey, { readonly pool: string; readonly tensorParallelSize: number; readonly weights: { readonly source: "s3" | "huggingface" } }>>>;
+  readonly gpuPools: Readonly<Record<string, { readonly instanceTypes: readonly string[] }>>;
+  readonly karpenter: {
+    readonly gpuSpot: { readonly enabled: boolean; readonly instanceTypes: readonly string[] };
+    readonly gpuOnDemand: { readonly enabled: boolean; readonly instanceTypes: readonly string[] };
+  };
+  readonly warmStart: WarmStartConfig;
+}
+
+export interface ColdStartRow {
+  readonly model: LlmModelKey;
+  readonly instanceType: string;
+  readonly tensorParallelSize: number;
+  /** How a new node gets the image (the Karpenter GPU class's mode, else the pool family's). */
+  readonly warmStart: WarmStartMode;
+  readonly compileCache: boolean;
+  readonly weightsSource: "s3" | "huggingface";
+  readonly warm: ColdStartEstimate;
+  readonly new: ColdStartEstimate;
+  /** The seed's warm-node goal for the model (60 s 20b, 120 s 120b). */
+  readonly warmGoalSeconds: number;
+  readonly newNodeLimitSeconds: number;
+  readonly startupProbeBudgetSeconds: number;
+}
+
+/** The smallest (fewest vCPU per GPU) type of a pool, as components/model-server.ts places requests. */
+function smallestType(types: readonly string[]): string {
+  return types.map(requireInstanceType).reduce((a, b) => (b.vcpu / b.gpu!.count < a.vcpu / a.gpu!.count ? b : a)).name;
+}
+
+/** Per configured model: warm-node and new-node estimates with their phases (the plan prints them). */
+export function coldStartReport(c: ColdStartConfig): ColdStartRow[] {
+  const k = c.karpenter;
+  const karpenterTypes = [k.gpuSpot, k.gpuOnDemand].filter((p) => p.enabled).flatMap((p) => p.instanceTypes);
+  const rows: ColdStartRow[] = [];
+  for (const [key, m] of Object.entries(c.models) as [LlmModelKey, NonNullable<ColdStartConfig["models"][LlmModelKey]>][]) {
+    const pool = c.gpuPools[m.pool];
+    if (!pool) continue;
+    const instanceType = smallestType(pool.instanceTypes);
+    const fam = karpenterTypes.length > 0 ? warmStartFor(c.warmStart, karpenterTypes[0]!) : warmStartFor(c.warmStart, instanceType);
+    const placement = { instanceType, tensorParallelSize: m.tensorParallelSize };
+    const opts: ColdStartOptions = {
+      warmStart: fam.mode,
+      compileCache: c.warmStart.compileCache.enabled,
+      weightsSource: m.weights.source,
+      volumeThroughputMiBps: c.warmStart.imageVolume.throughputMiBps,
+      volumeInitializationRateMiBps: fam.volumeInitializationRateMiBps,
+    };
+    rows.push({
+      model: key,
+      instanceType,
+      tensorParallelSize: m.tensorParallelSize,
+      warmStart: fam.mode,
+      compileCache: c.warmStart.compileCache.enabled,
+      weightsSource: m.weights.source,
+      warm: coldStartEstimate(key, placement, "warm", opts),
+      new: coldStartEstimate(key, placement, "new", opts),
+      warmGoalSeconds: llmModel(key).coldStartGoalSeconds,
+      newNodeLimitSeconds: NEW_NODE_LIMIT_SECONDS,
+      startupProbeBudgetSeconds: startupProbeBudgetSeconds(key, placement, { weightsSource: m.weights.source }),
+    });
+  }
+  return rows;
+}
+
+/** What an operator changes to shorten a phase (policy messages and the plan). */
+export const PHASE_REMEDY: Readonly<Record<PhaseName, string>> = {
+  "node-launch": "keep warm capacity (replicas.min, gpuPools.<pool>.minNodes): Karpenter's launch time is not configurable",
+  "device-plugin": "keep warm capacity (replicas.min, gpuPools.<pool>.minNodes)",
+  image: "set warmStart.families.<family>.mode (or warmStart.defaultMode) to soci or snapshot, or raise warmStart.imageVolume.throughputMiBps",
+  "compile-cache-seed": "keep the cache small (it is seeded at every start)",
+  "process-start": "nothing to configure",
+  weights: "use models.<name>.weights.source s3, or a type with more network bandwidth",
+  compile: "set warmStart.compileCache.enabled true and produce the cache (warmStart.compileCache.produce)",
+  "cuda-graphs": "lower --max-cudagraph-capture-size (the recipe's)",
+  "kv-cache-profile": "nothing to configure",
+  readiness: "nothing to configure",
+};
+
+/**
+ * The phase that breaks a target: the longest phase the config can shorten (image, compile,
+ * weights), else the longest phase.
+ */
+export function breakingPhase(e: ColdStartEstimate): ColdStartPhase {
+  const tunable = e.phases.filter((p) => p.name === "image" || p.name === "compile" || p.name === "weights");
+  const pick = (ps: readonly ColdStartPhase[]) => ps.reduce((a, b) => (b.seconds > a.seconds ? b : a));
+  const t = tunable.length ? pick(tunable) : undefined;
+  return t && t.seconds > 0 ? t : pick(e.phases);
+}
+
+/** The plan's cold-start block (stacks/plan/render.ts); plan.json carries the rows with every source. */
+export function renderColdStart(rows: readonly ColdStartRow[]): string[] {
+  if (rows.length === 0) return [];
+  const phases = (e: ColdStartEstimate) => e.phases.filter((p) => p.seconds > 0 || p.name !== "image").map((p) => `${p.name} ${p.seconds}${p.estimate ? "*" : ""}`).join(" + ");
+  const out = ["Cold start of a replica, seconds (model: infra/coldstart.ts; docs/serving.md \"Cold start\"; * = estimate, sources in plan.json coldStart):"];
+  for (const r of rows) {
+    const warmOk = r.warm.totalSeconds <= r.warmGoalSeconds;
+    const newOk = r.new.totalSeconds <= r.newNodeLimitSeconds;
+    out.push(
+      `  ${r.model.padEnd(14)} ${`${r.instanceType} TP${r.tensorParallelSize}`.padEnd(18)} warm node ${String(r.warm.totalSeconds).padStart(6)} (goal <= ${r.warmGoalSeconds}${warmOk ? "" : " - MISSED"})` +
+        `  new node ${String(r.new.totalSeconds).padStart(6)} (limit ${r.newNodeLimitSeconds}${newOk ? "" : " - MISSED"})`,
+    );
+    out.push(`    image on new nodes: ${r.warmStart}; compile cache: ${r.compileCache ? "seeded from S3" : "off"}; weights: ${r.weightsSource}; startup probe budget ${r.startupProbeBudgetSeconds} s`);
+    out.push(`    warm: ${phases(r.warm)}`);
+    out.push(`    new:  ${phases(r.new)}`);
+  }
+  return out;
 }

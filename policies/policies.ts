@@ -5,6 +5,7 @@
  */
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
 import { costPolicies } from "./cost";
+import { elasticityPolicies } from "./elasticity";
 import { reliabilityPolicies } from "./reliability";
 import { scalingPolicies } from "./scaling";
 import { securityPolicies } from "./security";
@@ -14,4 +15,4 @@ export const PACK_NAME = "llm-platform-guardrails";
 /** The pack's default enforcement level; every policy sets its own. */
 export const PACK_ENFORCEMENT_LEVEL: EnforcementLevel = "advisory";
 
-export const policies: Policies = [...costPolicies, ...securityPolicies, ...reliabilityPolicies, ...scalingPolicies];
+export const policies: Policies = [...costPolicies, ...securityPolicies, ...reliabilityPolicies, ...scalingPolicies, ...elasticityPolicies];

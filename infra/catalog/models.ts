@@ -219,9 +219,14 @@ export const CUDA_GRAPH_SECONDS = 10;
 export const HF_DOWNLOAD_GIB_PER_S = 0.1;
 
 /**
- * Estimated cold start of a replica on a warm GPU node (image already pulled): process start,
+ * Estimated engine start of a replica on a warm GPU node (image already pulled): process start,
  * weights (S3 via the Run:ai streamer at 3.51 GiB/s, or a Hugging Face download), torch.compile
  * and CUDA graphs. The seed's goals: < 60 s for 20b, < 120 s for 120b.
+ *
+ * @deprecated The complete model (node launch, device plugin, image, compile cache, KV-cache
+ * profiling, readiness; bounded by the instance's network) is infra/coldstart.ts
+ * `coldStartEstimate`; the plan, the startup probe and the policies use it. This one remains for
+ * tests/serving.test.ts only.
  */
 export function coldStartSeconds(model: LlmModel, source: "s3" | "huggingface"): number {
   const weights = source === "s3" ? model.s3LoadSeconds : Math.ceil(model.weightsGiB / HF_DOWNLOAD_GIB_PER_S);

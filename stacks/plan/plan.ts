@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import { ConfigError } from "../../infra/config";
 import { estimateCost } from "../../infra/cost";
+import { coldStartReport } from "../../infra/coldstart";
 import { minReplicaKarpenterNodes, unitEconomicsReport } from "../../infra/unit-economics";
 import { readStackConfig, readStackConfigFile, runStack, StackFileError, type RawStackConfig, type RunResult } from "./harness";
 import { policies } from "../../policies/policies";
@@ -77,6 +78,7 @@ export async function plan(stack: string, opts: PlanOptions = {}): Promise<PlanR
     },
     notVisible: notVisible(resources),
     cost: { ...cost, ...(config ? { budgetMonthlyUsd: config.budget.monthlyUsd } : {}) },
+    ...(config ? { coldStart: coldStartReport(config) } : {}),
     ...(unitEconomics ? { unitEconomics } : {}),
     policies: policyRun.verdicts,
     policyRun: {

@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { MODELS } from "../../infra/catalog/models";
+import { renderColdStart, type ColdStartRow } from "../../infra/coldstart";
 import type { PlatformConfig } from "../../infra/config";
 import type { CostEstimate } from "../../infra/cost";
 import { renderUnitEconomics, type UnitEconomicsRow } from "../../infra/unit-economics";
@@ -92,6 +92,8 @@ export interface PlanDocument {
   readonly summary: { readonly resources: number; readonly kubernetesObjects: number; readonly helmReleases: number; readonly remoteComponents: number };
   readonly notVisible: readonly { resource: string; type: string; hidden: string }[];
   readonly cost: CostEstimate & { readonly budgetMonthlyUsd?: number };
+  /** Warm-node and new-node cold start per model, phase by phase (infra/coldstart.ts). */
+  readonly coldStart?: readonly ColdStartRow[];
   /** Capacity and $/token per model (infra/unit-economics.ts). */
   readonly unitEconomics?: readonly UnitEconomicsRow[];
   /** The policy pack's verdicts (violations), mandatory and advisory. */
@@ -189,13 +191,8 @@ export function summary(doc: PlanDocument, config: PlatformConfig | undefined, w
   out.push("");
   out.push(...policySummary(doc));
   out.push("");
-  const models = doc.outputs.models as Record<string, { coldStartEstimateSeconds: number }> | undefined;
-  if (models && Object.keys(models).length > 0) {
-    out.push("Cold start of a replica on a warm node (estimate; docs/serving.md):");
-    for (const [m, v] of Object.entries(models)) {
-      const goal = (MODELS as Record<string, { coldStartGoalSeconds?: number }>)[m]?.coldStartGoalSeconds;
-      out.push(`  ${m.padEnd(14)} ${String(v.coldStartEstimateSeconds).padStart(4)} s${goal ? `  (goal < ${goal} s${v.coldStartEstimateSeconds < goal ? "" : " - MISSED"})` : ""}`);
-    }
+  if (doc.coldStart && doc.coldStart.length > 0) {
+    out.push(...renderColdStart(doc.coldStart));
     out.push("");
   }
   out.push(`Wrote ${path.relative(process.cwd(), written.planFile)} and ${written.manifestFiles.length} manifests under ${path.relative(process.cwd(), path.dirname(written.planFile))}/manifests/`);
