@@ -41,10 +41,10 @@ const rb = (a: string) => runbookUrl(RB, a);
 
 let prod: PlatformConfig;
 beforeAll(async () => {
-  prod = (await stack("prod")).config as PlatformConfig;
+  prod = (await stack("prod")).config;
 });
 
-const withSlo = (c: PlatformConfig, slo: Partial<Record<string, unknown>>): PlatformConfig => ({ ...c, slo: sloSchema.parse({ ...c.slo, ...slo }) }) as PlatformConfig;
+const withSlo = (c: PlatformConfig, slo: Partial<Record<string, unknown>>): PlatformConfig => ({ ...c, slo: sloSchema.parse({ ...c.slo, ...slo }) });
 const rules = (c: PlatformConfig) => sloRuleGroups({ ...c, runbookBaseUrl: RB }, rb).flatMap((g) => g.rules);
 const alertsOf = (c: PlatformConfig) => rules(c).filter(isAlert);
 
@@ -96,7 +96,7 @@ describe("SLOs from config", () => {
     expect(pageOf(changed, "safety", "availability")).not.toContain("0.0005");
     // A model's objective comes from models.<k>.slo.
     const models = { ...prod.models, "gpt-oss-20b": { ...prod.models["gpt-oss-20b"]!, slo: { ...prod.models["gpt-oss-20b"]!.slo, availabilityPct: 99.99 } } };
-    expect(pageOf({ ...prod, models } as PlatformConfig, "vllm-gpt-oss-20b", "availability")).toContain("> (14.4 * 0.0001)");
+    expect(pageOf({ ...prod, models }, "vllm-gpt-oss-20b", "availability")).toContain("> (14.4 * 0.0001)");
   });
 
   it("follows the latency threshold: the bucket boundaries read change with latencyMs", () => {
@@ -171,13 +171,13 @@ describe.each(STACKS)("the PrometheusRule in %s", (name) => {
     const names = obj.spec.groups.map((g: any) => g.name);
     expect(names).toEqual(expect.arrayContaining(["slo-sli-recordings", "slo-meta-recordings", "slo-alerts", "cost-recordings", "cost-alerts", "safety"]));
     // The same object the pure builder renders from the stack's config.
-    const c = r.config as PlatformConfig;
+    const c = r.config;
     const built = platformRuleGroups(c);
     expect(obj.spec).toEqual(JSON.parse(JSON.stringify(prometheusRule(built.alertInputs, "monitoring", built.extra).spec)));
   });
 
   it("gives every alert a summary, a description and a runbook section", async () => {
-    const c = (await stack(name)).config as PlatformConfig;
+    const c = (await stack(name)).config;
     const all = [...alertsOf(c), ...costRuleGroups(c, rb).flatMap((g) => g.rules).filter(isAlert)];
     expect(all.length).toBeGreaterThan(10);
     for (const a of all) {
@@ -222,7 +222,7 @@ describe("$/1M output tokens", () => {
       expect(node).toContain(`label_node_kubernetes_io_instance_type="${t}", label_karpenter_sh_capacity_type="spot"}) * ${spot})`);
       expect(node).toContain(`label_node_kubernetes_io_instance_type="${t}", label_eks_amazonaws_com_capacity_type="SPOT"}) * ${spot})`);
     }
-    const cheaper = costRuleGroups({ ...prod, budget: { ...prod.budget, spotDiscount: 0.8 } } as PlatformConfig, rb);
+    const cheaper = costRuleGroups({ ...prod, budget: { ...prod.budget, spotDiscount: 0.8 } }, rb);
     const t = types[0]!;
     const od = requireInstanceType(t).onDemandHourlyUsd;
     expect((cheaper[0]!.rules as RecordingRule[])[0]!.expr).toContain(`* ${Math.round(od * 0.2 * 1e6) / 1e6})`);
