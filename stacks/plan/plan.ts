@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import { ConfigError } from "../../infra/config";
 import { estimateCost } from "../../infra/cost";
+import { simulationReport } from "../../infra/scaling-sim";
 import { coldStartReport } from "../../infra/coldstart";
 import { minReplicaKarpenterNodes, unitEconomicsReport } from "../../infra/unit-economics";
 import { readStackConfig, readStackConfigFile, runStack, StackFileError, type RawStackConfig, type RunResult } from "./harness";
@@ -80,6 +81,7 @@ export async function plan(stack: string, opts: PlanOptions = {}): Promise<PlanR
     cost: { ...cost, ...(config ? { budgetMonthlyUsd: config.budget.monthlyUsd } : {}) },
     ...(config ? { coldStart: coldStartReport(config) } : {}),
     ...(unitEconomics ? { unitEconomics } : {}),
+    ...(config ? { scaling: simulationReport(config) } : {}),
     policies: policyRun.verdicts,
     policyRun: {
       pack: policyRun.pack,

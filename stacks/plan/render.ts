@@ -9,6 +9,7 @@ import { renderColdStart, type ColdStartRow } from "../../infra/coldstart";
 import type { PlatformConfig } from "../../infra/config";
 import type { CostEstimate } from "../../infra/cost";
 import { renderUnitEconomics, type UnitEconomicsRow } from "../../infra/unit-economics";
+import { renderSimulation, type SimulationRow } from "../../infra/scaling-sim";
 import type { RecordedResource } from "./harness";
 import type { PolicyVerdict } from "./policies";
 
@@ -96,6 +97,8 @@ export interface PlanDocument {
   readonly coldStart?: readonly ColdStartRow[];
   /** Capacity and $/token per model (infra/unit-economics.ts). */
   readonly unitEconomics?: readonly UnitEconomicsRow[];
+  /** The scaling preview: a week of the default trace per model and strategy (infra/scaling-sim.ts). */
+  readonly scaling?: readonly SimulationRow[];
   /** The policy pack's verdicts (violations), mandatory and advisory. */
   readonly policies: readonly PolicyVerdict[];
   readonly policyRun: {
@@ -193,6 +196,10 @@ export function summary(doc: PlanDocument, config: PlatformConfig | undefined, w
   out.push("");
   if (doc.coldStart && doc.coldStart.length > 0) {
     out.push(...renderColdStart(doc.coldStart));
+    out.push("");
+  }
+  if (doc.scaling && doc.scaling.length > 0) {
+    out.push(...renderSimulation(doc.scaling));
     out.push("");
   }
   out.push(`Wrote ${path.relative(process.cwd(), written.planFile)} and ${written.manifestFiles.length} manifests under ${path.relative(process.cwd(), path.dirname(written.planFile))}/manifests/`);
