@@ -12,6 +12,7 @@ import { ALL_METRICS, HISTOGRAMS } from "../infra/catalog/metrics";
 import { CHARTS } from "../infra/catalog/versions";
 import { HELM_RELEASE_TYPE } from "../stacks/plan/render";
 import { allowed, type Pod } from "./support/netpol";
+import { parser as promqlParser } from "@prometheus-io/lezer-promql";
 import { metricNames } from "./support/promql";
 import { ofType, one, stack, STACKS, type RunResult } from "./support/stacks";
 
@@ -49,6 +50,31 @@ function renderedExpressions(r: RunResult): string[] {
     .flatMap((c) => Object.values(c.inputs.data as Record<string, string>).flatMap((json) => JSON.parse(json).templating.list.map((v: any) => v.definition as string)));
   return [...rules, ...dashboards, ...templating.map((d) => d.replace(/^label_values\(([^,]+),.*\)$/, "$1"))];
 }
+
+/** Positions of PromQL syntax errors in an expression (the Prometheus UI's own Lezer grammar). */
+function promqlErrors(expr: string): number[] {
+  const at: number[] = [];
+  promqlParser.parse(expr).iterate({
+    enter(n) {
+      if (n.type.isError) at.push(n.from);
+    },
+  });
+  return at;
+}
+
+describe("PromQL syntax", () => {
+  it("the parser finds errors", () => {
+    expect(promqlErrors("sum by (a) (rate(x[5m])) > 1")).toEqual([]);
+    expect(promqlErrors("sum(rate(x[5m])) by (a) >").length).toBeGreaterThan(0);
+    expect(promqlErrors('rate(x{a="b"[5m])').length).toBeGreaterThan(0);
+  });
+
+  it.each(STACKS)("every rule and dashboard query of %s parses", async (name) => {
+    const exprs = renderedExpressions(await stack(name));
+    expect(exprs.length).toBeGreaterThan(100);
+    expect(exprs.filter((e) => promqlErrors(e).length > 0)).toEqual([]);
+  });
+});
 
 describe("metric names", () => {
   it("the extractor finds names and skips functions, labels and strings", () => {
