@@ -106,7 +106,7 @@ export function loadTestSweep(m: ModelConfig, lt: Pick<LoadTestConfig, "outputTo
     for (let c = 1; c <= cap; c *= 2) levels.push(c);
     basis = `no throughput SLO: powers of 2 up to maxNumSeqs ${cap}`;
   }
-  let uniq = [...new Set(levels.map((c) => Math.min(cap, Math.max(1, c))))].sort((a, b) => a - b);
+  const uniq = [...new Set(levels.map((c) => Math.min(cap, Math.max(1, c))))].sort((a, b) => a - b);
   while (uniq.length > lt.maxStages) uniq.splice(1, 1);
   const e2eSeconds = slo.e2eP95Ms / 1000;
   const stages = uniq.map((concurrency) => ({ concurrency, numRequests: Math.max(4 * concurrency, Math.ceil((lt.stageSeconds * concurrency) / e2eSeconds)) }));

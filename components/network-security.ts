@@ -170,8 +170,11 @@ export function peerAuthenticationStrict(): Record<string, unknown> {
   };
 }
 
-/** Only the gateway may POST completions; probes and metrics stay reachable. */
-export function inferenceAuthorizationPolicy(): Record<string, unknown> {
+/**
+ * Only the gateway may POST completions (and `callers`: the load-test Jobs' principal when
+ * loadTest is on, for their direct run); probes and metrics stay reachable.
+ */
+export function inferenceAuthorizationPolicy(callers: readonly string[] = []): Record<string, unknown> {
   return {
     apiVersion: "security.istio.io/v1",
     kind: "AuthorizationPolicy",
@@ -180,7 +183,7 @@ export function inferenceAuthorizationPolicy(): Record<string, unknown> {
       selector: { matchLabels: { ...WORKLOAD.modelServer } },
       action: "ALLOW",
       rules: [
-        { from: [{ source: { principals: [GATEWAY_PRINCIPAL] } }], to: [{ operation: { methods: ["POST"], paths: ["/v1/chat/completions", "/v1/completions"] } }] },
+        { from: [{ source: { principals: [GATEWAY_PRINCIPAL, ...callers] } }], to: [{ operation: { methods: ["POST"], paths: ["/v1/chat/completions", "/v1/completions"] } }] },
         { to: [{ operation: { methods: ["GET"], paths: ["/health", "/metrics"] } }] },
       ],
     },
@@ -193,6 +196,8 @@ export interface NetworkSecurityArgs {
   readonly flows: readonly Flow[];
   readonly k8sProvider: k8s.Provider;
   readonly namespaces: Readonly<Record<NamespaceKey, k8s.core.v1.Namespace>>;
+  /** Istio principals besides the gateway that may POST completions to vLLM (components/load-test.ts LOAD_TEST_PRINCIPAL). */
+  readonly inferenceCallers?: readonly string[];
 }
 
 /**
@@ -237,7 +242,7 @@ export class NetworkSecurity extends pulumi.ComponentResource {
       this.istioCrds = base;
       const crOpts = { parent: this, provider: args.k8sProvider, dependsOn: [base, istiod, ...Object.values(args.namespaces)] };
       new k8s.apiextensions.CustomResource(`${name}-mtls-strict`, peerAuthenticationStrict() as k8s.apiextensions.CustomResourceArgs, crOpts);
-      new k8s.apiextensions.CustomResource(`${name}-inference-authz`, inferenceAuthorizationPolicy() as k8s.apiextensions.CustomResourceArgs, crOpts);
+      new k8s.apiextensions.CustomResource(`${name}-inference-authz`, inferenceAuthorizationPolicy(args.inferenceCallers) as k8s.apiextensions.CustomResourceArgs, crOpts);
     } else this.meshReady = [];
     this.registerOutputs({});
   }

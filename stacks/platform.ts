@@ -16,7 +16,7 @@ import { Edge } from "../components/edge";
 import { GATEWAY_NS, GATEWAY_PORT, GATEWAY_RELEASE } from "../components/gateway";
 import { GpuCapacity } from "../components/gpu-capacity";
 import { costTags } from "../components/labels";
-import { LoadTest } from "../components/load-test";
+import { LOAD_TEST_PRINCIPAL, LoadTest } from "../components/load-test";
 import { MonitoringCrds } from "../components/monitoring-crds";
 import { PlatformNamespaces } from "../components/namespaces";
 import { Network } from "../components/network";
@@ -116,7 +116,14 @@ export function createPlatform(config: PlatformConfig): Platform {
     ...(tracing ? { jaegerUrl: tracing.jaegerUrl } : {}),
   });
   const autoscaling = new Autoscaling("autoscaling", { operatorReplicas: config.autoscaling.kedaOperatorReplicas, k8sProvider, namespace: ns.autoscaling, monitoringCrds: monitoringCrds.release });
-  const networkSecurity = new NetworkSecurity("network-security", { config, flows: declaredFlows(config), k8sProvider, namespaces: ns });
+  const networkSecurity = new NetworkSecurity("network-security", {
+    config,
+    flows: declaredFlows(config),
+    k8sProvider,
+    namespaces: ns,
+    // The load-test Jobs' direct run POSTs to vLLM, which Istio otherwise admits from the gateway only.
+    inferenceCallers: config.loadTest.enabled ? [LOAD_TEST_PRINCIPAL] : [],
+  });
 
   // Serving: model servers, TEI, Milvus, the safety service.
   const serving = new Serving(

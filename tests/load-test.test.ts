@@ -217,8 +217,11 @@ describe("the load-test Jobs (staging, loadTest on)", async () => {
     expect(referenceProblems(m).join("\n")).toMatch(new RegExp(`vllm-${models[0]}\\.inference\\.svc:8001.*not 8001`));
   });
 
-  it("the direct run's principal is named for the inference AuthorizationPolicy", () => {
-    expect(LOAD_TEST_PRINCIPAL).toBe("cluster.local/ns/inference/sa/load-test");
+  it("Istio admits the direct run: the inference AuthorizationPolicy names the Jobs' principal (and only when on)", async () => {
+    expect(LOAD_TEST_PRINCIPAL).toBe(`cluster.local/ns/inference/sa/${jobs[0]!.inputs.spec.template.spec.serviceAccountName}`);
+    const principals = (x: typeof r) => ofType(x, "kubernetes:security.istio.io/v1:AuthorizationPolicy").find((a) => a.inputs.metadata.name === "model-server-callers")!.inputs.spec.rules[0].from[0].source.principals;
+    expect(principals(r)).toEqual(["cluster.local/ns/gateway/sa/litellm", LOAD_TEST_PRINCIPAL]);
+    expect(principals(await stack("staging"))).toEqual(["cluster.local/ns/gateway/sa/litellm"]);
   });
 });
 

@@ -74,8 +74,16 @@ export interface LoadTestResult {
   gateway: StagePoint[];
 }
 
-const isObj = (x: unknown): x is Record<string, any> => typeof x === "object" && x !== null && !Array.isArray(x);
+type Json = Readonly<Record<string, unknown>>;
+const isObj = (x: unknown): x is Json => typeof x === "object" && x !== null && !Array.isArray(x);
 const isNum = (x: unknown): x is number => typeof x === "number" && Number.isFinite(x);
+const isInt = (x: unknown, min: number): x is number => Number.isInteger(x) && (x as number) >= min;
+/** The value at a path of object keys, or undefined. */
+function at(x: unknown, ...keys: string[]): unknown {
+  let cur = x;
+  for (const k of keys) cur = isObj(cur) ? cur[k] : undefined;
+  return cur;
+}
 
 function latency(x: unknown, where: string, problems: string[]): LatencySummary | undefined {
   if (x === undefined || x === null) return undefined; // no streamed request succeeded: no latency
@@ -85,9 +93,10 @@ function latency(x: unknown, where: string, problems: string[]): LatencySummary 
   }
   const out: LatencySummary = {};
   for (const k of ["mean", "median", "p95"] as const) {
-    if (x[k] === undefined) continue;
-    if (!isNum(x[k]) || x[k] < 0) problems.push(`${where}.${k}: expected seconds >= 0, got ${JSON.stringify(x[k])}`);
-    else out[k] = x[k];
+    const v = x[k];
+    if (v === undefined) continue;
+    if (!isNum(v) || v < 0) problems.push(`${where}.${k}: expected seconds >= 0, got ${JSON.stringify(v)}`);
+    else out[k] = v;
   }
   return out;
 }
@@ -97,29 +106,37 @@ function stages(run: unknown, where: string, problems: string[], required: boole
     if (required || run !== undefined) problems.push(`${where}: missing (expected { target, stages: [...] })`);
     return [];
   }
-  if (!Array.isArray(run.stages) || (required && run.stages.length === 0)) {
+  const list = run.stages;
+  if (!Array.isArray(list) || (required && list.length === 0)) {
     problems.push(`${where}.stages: expected a non-empty array of { stage, report } (inference-perf stage_<N>_lifecycle_metrics.json)`);
     return [];
   }
   const out: StagePoint[] = [];
-  run.stages.forEach((s: unknown, i: number) => {
+  (list as unknown[]).forEach((s, i) => {
     const w = `${where}.stages[${i}]`;
     if (!isObj(s) || !isObj(s.report)) return void problems.push(`${w}: expected { stage, report }`);
     const r = s.report;
     const n = problems.length;
-    const concurrency = r.load_summary?.concurrency;
-    if (!(Number.isInteger(concurrency) && concurrency > 0))
-      problems.push(`${w}.report.load_summary.concurrency: expected an integer > 0 (a concurrent-load stage), got ${JSON.stringify(concurrency)}`);
-    const tps = r.successes?.throughput?.output_tokens_per_sec;
+    const concurrency = at(r, "load_summary", "concurrency");
+    if (!isInt(concurrency, 1)) problems.push(`${w}.report.load_summary.concurrency: expected an integer > 0 (a concurrent-load stage), got ${JSON.stringify(concurrency)}`);
+    const tps = at(r, "successes", "throughput", "output_tokens_per_sec");
     if (!isNum(tps) || tps < 0) problems.push(`${w}.report.successes.throughput.output_tokens_per_sec: expected a number >= 0, got ${JSON.stringify(tps)}`);
-    const ok = r.successes?.count;
-    if (!(Number.isInteger(ok) && ok >= 0)) problems.push(`${w}.report.successes.count: expected an integer >= 0, got ${JSON.stringify(ok)}`);
-    const failed = r.failures?.count ?? 0;
-    if (!(Number.isInteger(failed) && failed >= 0)) problems.push(`${w}.report.failures.count: expected an integer >= 0, got ${JSON.stringify(failed)}`);
-    const ttft = latency(r.successes?.latency?.time_to_first_token, `${w}.report.successes.latency.time_to_first_token`, problems);
-    const itl = latency(r.successes?.latency?.inter_token_latency, `${w}.report.successes.latency.inter_token_latency`, problems);
+    const ok = at(r, "successes", "count");
+    if (!isInt(ok, 0)) problems.push(`${w}.report.successes.count: expected an integer >= 0, got ${JSON.stringify(ok)}`);
+    const failed = at(r, "failures", "count") ?? 0;
+    if (!isInt(failed, 0)) problems.push(`${w}.report.failures.count: expected an integer >= 0, got ${JSON.stringify(failed)}`);
+    const ttft = latency(at(r, "successes", "latency", "time_to_first_token"), `${w}.report.successes.latency.time_to_first_token`, problems);
+    const itl = latency(at(r, "successes", "latency", "inter_token_latency"), `${w}.report.successes.latency.inter_token_latency`, problems);
     if (problems.length > n) return;
-    out.push({ stage: isNum(s.stage) ? s.stage : i, concurrency, outputTokensPerSecond: tps, successes: ok, failures: failed, ...(ttft ? { ttft } : {}), ...(itl ? { itl } : {}) });
+    out.push({
+      stage: isNum(s.stage) ? s.stage : i,
+      concurrency: concurrency as number,
+      outputTokensPerSecond: tps as number,
+      successes: ok as number,
+      failures: failed as number,
+      ...(ttft ? { ttft } : {}),
+      ...(itl ? { itl } : {}),
+    });
   });
   return out;
 }
@@ -131,19 +148,23 @@ export function parseResult(raw: unknown, runIdOverride?: string): LoadTestResul
   if (raw.schema !== RESULT_SCHEMA) problems.push(`schema: expected "${RESULT_SCHEMA}", got ${JSON.stringify(raw.schema)} (is this a load test's result.json?)`);
   const runId = runIdOverride ?? raw.runId;
   if (typeof runId !== "string" || !/^[a-z0-9][a-z0-9-]*$/.test(runId)) problems.push(`runId: expected the run id (lower-case letters, digits, hyphens), got ${JSON.stringify(raw.runId)}; pass --run-id`);
-  if (!LLM_MODEL_KEYS.includes(raw.model)) problems.push(`model: expected one of ${LLM_MODEL_KEYS.join(", ")}, got ${JSON.stringify(raw.model)}`);
-  if (!GPU_MODELS.includes(raw.gpu)) problems.push(`gpu: expected one of ${GPU_MODELS.join(", ")}, got ${JSON.stringify(raw.gpu)}`);
-  if (![1, 2, 4, 8].includes(raw.tensorParallelSize)) problems.push(`tensorParallelSize: expected 1, 2, 4 or 8, got ${JSON.stringify(raw.tensorParallelSize)}`);
+  const model = raw.model;
+  if (!(LLM_MODEL_KEYS as readonly unknown[]).includes(model)) problems.push(`model: expected one of ${LLM_MODEL_KEYS.join(", ")}, got ${JSON.stringify(model)}`);
+  const gpu = raw.gpu;
+  if (!(GPU_MODELS as readonly unknown[]).includes(gpu)) problems.push(`gpu: expected one of ${GPU_MODELS.join(", ")}, got ${JSON.stringify(gpu)}`);
+  const tp = raw.tensorParallelSize;
+  if (!([1, 2, 4, 8] as unknown[]).includes(tp)) problems.push(`tensorParallelSize: expected 1, 2, 4 or 8, got ${JSON.stringify(tp)}`);
   if (!isObj(raw.runs)) problems.push("runs: missing (expected { direct, gateway })");
-  const direct = stages(raw.runs?.direct, "runs.direct", problems, true);
-  const gateway = stages(raw.runs?.gateway, "runs.gateway", problems, false);
+  const direct = stages(at(raw, "runs", "direct"), "runs.direct", problems, true);
+  const gateway = stages(at(raw, "runs", "gateway"), "runs.gateway", problems, false);
   if (problems.length) throw new CalibrateError(problems);
+  const image = at(raw, "tool", "image");
   return {
-    runId,
-    model: raw.model,
-    gpu: raw.gpu,
-    tensorParallelSize: raw.tensorParallelSize,
-    tool: typeof raw.tool?.image === "string" ? raw.tool.image : "inference-perf",
+    runId: runId as string,
+    model: model as LlmModelKey,
+    gpu: gpu as GpuModel,
+    tensorParallelSize: tp as number,
+    tool: typeof image === "string" ? image : "inference-perf",
     ...(typeof raw.finishedAt === "string" ? { finishedAt: raw.finishedAt } : {}),
     direct,
     gateway,
@@ -220,9 +241,9 @@ export function fold(existing: readonly ThroughputPoint[], res: LoadTestResult, 
 
 function readCatalog(file: string): ThroughputPoint[] {
   if (!fs.existsSync(file)) return [];
-  const raw = JSON.parse(fs.readFileSync(file, "utf8"));
+  const raw: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
   if (!isObj(raw) || !Array.isArray(raw.points)) throw new CalibrateError([`${file}: expected { "points": [...] }`]);
-  return raw.points;
+  return raw.points as ThroughputPoint[];
 }
 
 export interface CalibrateArgs {
