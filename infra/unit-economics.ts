@@ -179,6 +179,20 @@ export interface UnitEconomicsRow {
 
 const div = (a: number, b: number) => (b > 0 ? a / b : Infinity);
 
+/**
+ * All-in USD per 1M output tokens of a replica costing `hourlyUsd` that sustains `tokensPerSecond`
+ * output tokens/s, used at `targetUtilization` of it. The one formula the plan, the gateway prices
+ * and the capacity policies share. Infinity when it delivers nothing.
+ */
+export function usdPerMillionOutputTokens(hourlyUsd: number, tokensPerSecond: number, targetUtilization: number): number {
+  return div(hourlyUsd, tokensPerSecond * targetUtilization * 3600) * 1e6;
+}
+
+/** A replica's $/h: its GPUs' share of the node, instance $/h / GPUs per node x TP. */
+export function replicaHourlyUsd(t: InstanceType, tensorParallelSize: number): number {
+  return (t.onDemandHourlyUsd / (t.gpu?.count ?? 1)) * tensorParallelSize;
+}
+
 /** The GPU model and the instance type a model's replicas are sized for (the pool's smallest type). */
 export function modelPlacement(c: Pick<CapacityConfig, "gpuPools">, m: ModelConfig): { gpu: GpuModel; instanceType: InstanceType; tensorParallelSize: number } {
   const pool = c.gpuPools[m.pool];
@@ -198,13 +212,13 @@ export function unitEconomicsRow(c: UnitEconomicsConfig, model: LlmModelKey, pla
 
   const landed = placementAtMax.replicas.get(`models.${model}`) ?? [];
   const spotShare = landed.length > 0 ? landed.filter((n) => n.capacity === "spot").length / landed.length : 0;
-  const onDemand = (p.instanceType.onDemandHourlyUsd / p.instanceType.gpu!.count) * p.tensorParallelSize;
+  const onDemand = replicaHourlyUsd(p.instanceType, p.tensorParallelSize);
   const spotMix = onDemand * (1 - spotShare * c.budget.spotDiscount);
 
   const pricedAt = per.tokensPerSecond > 0 ? "slo" : "saturation";
   const priced = pricedAt === "slo" ? per.tokensPerSecond : per.saturationTokensPerSecond;
   const tokensPerHour = priced * e.targetUtilization * 3600;
-  const usdPerMOutput = { onDemand: div(onDemand, tokensPerHour) * 1e6, spotMix: div(spotMix, tokensPerHour) * 1e6 };
+  const usdPerMOutput = { onDemand: usdPerMillionOutputTokens(onDemand, priced, e.targetUtilization), spotMix: usdPerMillionOutputTokens(spotMix, priced, e.targetUtilization) };
   const w = per.saturationTokensPerSecond > 0 && per.prefillTokensPerSecond > 0 ? per.saturationTokensPerSecond / per.prefillTokensPerSecond : 0;
   const r = e.inputTokensPerOutputToken;
   const outputCostPerToken = div(spotMix, tokensPerHour * (1 + r * w));

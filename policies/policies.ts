@@ -4,6 +4,7 @@
  * in-process. Nothing here starts the policy server.
  */
 import type { EnforcementLevel, Policies } from "@pulumi/policy";
+import { capacitySloPolicies } from "./capacity-slo";
 import { costPolicies } from "./cost";
 import { elasticityPolicies } from "./elasticity";
 import { reliabilityPolicies } from "./reliability";
@@ -15,4 +16,4 @@ export const PACK_NAME = "llm-platform-guardrails";
 /** The pack's default enforcement level; every policy sets its own. */
 export const PACK_ENFORCEMENT_LEVEL: EnforcementLevel = "advisory";
 
-export const policies: Policies = [...costPolicies, ...securityPolicies, ...reliabilityPolicies, ...scalingPolicies, ...elasticityPolicies];
+export const policies: Policies = [...costPolicies, ...securityPolicies, ...reliabilityPolicies, ...scalingPolicies, ...capacitySloPolicies, ...elasticityPolicies];
