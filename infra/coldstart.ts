@@ -364,14 +364,20 @@ export const PHASE_REMEDY: Readonly<Record<PhaseName, string>> = {
 };
 
 /**
- * The phase that breaks a target: the longest phase the config can shorten (image, compile,
- * weights), else the longest phase.
+ * The phase that breaks a target: the one whose best setting saves the most (image: the fastest
+ * warm-start mode; compile: the compile cache on; weights: from S3), else the longest phase.
  */
-export function breakingPhase(e: ColdStartEstimate): ColdStartPhase {
-  const tunable = e.phases.filter((p) => p.name === "image" || p.name === "compile" || p.name === "weights");
-  const pick = (ps: readonly ColdStartPhase[]) => ps.reduce((a, b) => (b.seconds > a.seconds ? b : a));
-  const t = tunable.length ? pick(tunable) : undefined;
-  return t && t.seconds > 0 ? t : pick(e.phases);
+export function breakingPhase(key: LlmModelKey, placement: Placement, node: NodeState, opts: ColdStartOptions = {}): ColdStartPhase {
+  const e = coldStartEstimate(key, placement, node, opts);
+  const total = (o: ColdStartOptions) => coldStartEstimate(key, placement, node, { ...opts, ...o }).totalSeconds;
+  const savings: [PhaseName, number][] = [
+    ["image", node === "new" ? e.totalSeconds - Math.min(...(["soci", "snapshot"] as const).map((m) => total({ warmStart: m }))) : 0],
+    ["compile", e.totalSeconds - total({ compileCache: true })],
+    ["weights", e.totalSeconds - total({ weightsSource: "s3" })],
+  ];
+  const [name, saved] = savings.reduce((a, b) => (b[1] > a[1] ? b : a));
+  if (saved > 0) return e.phases.find((p) => p.name === name)!;
+  return e.phases.reduce((a, b) => (b.seconds > a.seconds ? b : a));
 }
 
 /** The plan's cold-start block (stacks/plan/render.ts); plan.json carries the rows with every source. */

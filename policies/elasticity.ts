@@ -115,7 +115,7 @@ export const coldStartWithinTargets: StackValidationPolicy = {
       const warm = coldStartEstimate(key, placement, "warm", opts);
       const goal = llmModel(key).coldStartGoalSeconds;
       if (warm.totalSeconds > goal) {
-        const b = breakingPhase(warm);
+        const b = breakingPhase(key, placement, "warm", opts);
         report(
           `${where}: ${key} on a warm ${instanceType} node starts in an estimated ${warm.totalSeconds} s, over its ${goal} s goal; ${b.name} (${b.seconds} s: ${b.source}) breaks it: ${PHASE_REMEDY[b.name]}. Phases: ${describePhases(warm)}.`,
           r.urn,
@@ -123,7 +123,7 @@ export const coldStartWithinTargets: StackValidationPolicy = {
       }
       const fresh = coldStartEstimate(key, placement, "new", opts);
       if (fresh.totalSeconds > newNodeMaxSeconds) {
-        const b = breakingPhase(fresh);
+        const b = breakingPhase(key, placement, "new", opts);
         report(
           `${where}: ${key} on a new ${instanceType} node (image: ${opts.warmStart}) starts in an estimated ${fresh.totalSeconds} s, over ${newNodeMaxSeconds} s; ${b.name} (${b.seconds} s: ${b.source}) breaks it: ${PHASE_REMEDY[b.name]}. Phases: ${describePhases(fresh)}.`,
           r.urn,
