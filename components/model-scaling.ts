@@ -136,7 +136,9 @@ export function wakeTrigger(key: string, prometheusUrl: string): KedaTrigger {
     metricType: "AverageValue",
     metadata: {
       serverAddress: prometheusUrl,
-      query: `sum(rate(${M.litellm.proxyRequests}{requested_model="${key}"}[2m]))`,
+      // Failed attempts while the router holds the request (the model has no endpoint yet), plus
+      // finished requests: either wakes the model (docs/scaling.md "Scale from zero").
+      query: `sum(rate(${M.litellm.deploymentFailureResponses}{requested_model="${key}"}[2m])) + sum(rate(${M.litellm.proxyRequests}{requested_model="${key}"}[2m]))`,
       threshold: "1000",
       activationThreshold: "0",
     },

@@ -21,13 +21,14 @@ import { MonitoringCrds } from "../components/monitoring-crds";
 import { PlatformNamespaces } from "../components/namespaces";
 import { Network } from "../components/network";
 import { NetworkSecurity } from "../components/network-security";
+import { newNodeColdStartSeconds } from "../components/model-server";
 import { Observability } from "../components/observability";
 import { OTLP_HTTP_TRACES_ENDPOINT, RAG_NAMESPACE, RagService } from "../components/rag";
 import { declaredFlows } from "../components/platform-flows";
 import { Secrets } from "../components/secrets";
 import { Serving } from "../components/serving";
 import { Tracing } from "../components/tracing";
-import { MODELS } from "../infra/catalog/models";
+import { MODELS, type LlmModelKey } from "../infra/catalog/models";
 import type { PlatformConfig } from "../infra/config";
 
 export interface Platform {
@@ -164,7 +165,21 @@ export function createPlatform(config: PlatformConfig): Platform {
         postgresCredentials: { username: gen.postgres!.username!, password: gen.postgres!.password! },
         redisAuthToken: gen.redis!["auth-token"]!,
         proxy: {
-          models: Object.entries(serving.models).map(([name, m]) => ({ name, url: m.url })),
+          // A model that may be at zero replicas gets the gateway's retry budget (components/model-scaling.ts,
+          // docs/scaling.md "Scale from zero"): the router holds its requests while KEDA wakes it.
+          models: Object.entries(serving.models).map(([name, m]) => {
+            const c = config.models[name as LlmModelKey]!;
+            if (c.replicas.min > 0) return { name, url: m.url };
+            const pool = config.gpuPools[c.pool]!;
+            return {
+              name,
+              url: m.url,
+              scaleFromZero: {
+                newNodeColdStartSeconds: newNodeColdStartSeconds({ key: name as LlmModelKey, cfg: c, pool }),
+                pollingIntervalSeconds: c.autoscaling.pollingIntervalSeconds,
+              },
+            };
+          }),
           ...route("embed"),
           ...route("rerank"),
           ...(serving.safetyUrl ? { safetyUrl: serving.safetyUrl } : {}),

@@ -84,6 +84,13 @@ export const METRICS = {
   litellm: {
     proxyRequests: "litellm_proxy_total_requests_metric_total",
     proxyFailedRequests: "litellm_proxy_failed_requests_metric_total",
+    /**
+     * One count per failed attempt at a deployment (router `set_llm_deployment_failure_metrics`),
+     * labels include requested_model and exception_status (BerriAI/litellm docs/my-website/docs/load_test_advanced.md,
+     * "Prometheus Metrics for debugging load tests"). It rises while the router still holds the
+     * request, so it can wake a model at zero; the request counter only moves when a request ends.
+     */
+    deploymentFailureResponses: "litellm_deployment_failure_responses_total",
     requestLatency: "litellm_request_total_latency_metric",
     spend: "litellm_spend_metric_total",
     inputTokens: "litellm_input_tokens_metric_total",
