@@ -58,7 +58,7 @@ describe("committed stacks", () => {
     expect(prod.cluster.endpoint.publicAccess).toBe(false);
     expect(Object.values(prod.gpuPools).every((p) => p.capacityType === "ON_DEMAND")).toBe(true);
     expect(prod.karpenter.gpuSpot.enabled).toBe(true);
-    expect(prod.protection).toEqual({ retainOnDelete: true, protect: true });
+    expect(prod.protection).toEqual({ retainOnDelete: true, protect: true, bucketVersioning: true });
     expect(prod.karpenter.amiAlias).toMatch(/^al2023@v\d{8}$/);
     for (const m of Object.values(prod.models)) expect(m.replicas.min).toBeGreaterThanOrEqual(2);
   });

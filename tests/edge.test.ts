@@ -241,11 +241,11 @@ describe("builders", () => {
     expect(loadBalancerControllerValues({ clusterName: "c", region: "r", vpcId: "v", replicas: 2 })).toMatchObject({ region: "r", vpcId: "v", enableServiceMutatorWebhook: false });
   });
 
-  it("RDS keeps a final snapshot outside dev; ElastiCache enables Multi-AZ with failover", () => {
-    const db = { instanceClass: "db.t4g.medium", allocatedStorageGiB: 50, multiAz: false, backupRetentionDays: 7, deletionProtection: true };
-    const a = rdsInstanceArgs(db, { identifier: "x", environment: "staging", subnetGroup: "g", securityGroupId: "s", username: "u", password: "p" });
+  it("RDS keeps a final snapshot when edge.database.finalSnapshot is on; ElastiCache enables Multi-AZ with failover", () => {
+    const db = { instanceClass: "db.t4g.medium", allocatedStorageGiB: 50, multiAz: false, backupRetentionDays: 7, deletionProtection: true, finalSnapshot: true };
+    const a = rdsInstanceArgs(db, { identifier: "x", subnetGroup: "g", securityGroupId: "s", username: "u", password: "p" });
     expect(a).toMatchObject({ skipFinalSnapshot: false, finalSnapshotIdentifier: "x-final" });
-    const c = replicationGroupArgs({ nodeType: "cache.t4g.medium", replicasPerShard: 1, automaticFailover: true }, { id: "r", environment: "prod", subnetGroup: "g", securityGroupId: "s", authToken: "t" });
+    const c = replicationGroupArgs({ nodeType: "cache.t4g.medium", replicasPerShard: 1, automaticFailover: true, snapshotRetentionDays: 7 }, { id: "r", subnetGroup: "g", securityGroupId: "s", authToken: "t" });
     expect(c).toMatchObject({ automaticFailoverEnabled: true, multiAzEnabled: true, numCacheClusters: 2 });
   });
 });

@@ -464,7 +464,7 @@ describe("Milvus", () => {
   });
 
   it("uses Woodpecker without dedicated pods in cluster mode, and 3 etcd replicas for HA", () => {
-    const v = milvusValues({ cfg: { mode: "cluster", etcdReplicas: 3, messageQueue: "woodpecker", queryNodeReplicas: 3, dataNodeReplicas: 2, proxyReplicas: 2, etcdStorageGi: 20 }, environment: "prod", region: "us-east-1", bucketName: "b", roleArn: "r" }) as any;
+    const v = milvusValues({ cfg: { mode: "cluster", etcdReplicas: 3, messageQueue: "woodpecker", queryNodeReplicas: 3, dataNodeReplicas: 2, proxyReplicas: 2, etcdStorageGi: 20, coordinatorReplicas: 2, streamingNodeReplicas: 2 }, region: "us-east-1", bucketName: "b", roleArn: "r" }) as any;
     expect(v.woodpecker.enabled).toBe(true);
     expect(v.streaming.woodpecker.embedded).toBe(true);
     expect(v.pulsarv3.enabled).toBe(false);
