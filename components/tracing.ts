@@ -94,7 +94,6 @@ export function jaegerValues(storage: "memory" | "badger"): Record<string, unkno
 
 export interface TracingArgs {
   readonly config: PlatformConfig["observability"]["tracing"];
-  readonly environment: string;
   readonly k8sProvider: k8s.Provider;
   readonly namespace: k8s.core.v1.Namespace;
   readonly monitoringCrds: pulumi.Resource;

@@ -104,7 +104,7 @@ export function createPlatform(config: PlatformConfig): Platform {
     monitoringCrds: monitoringCrds.release,
   });
   const tracing = config.observability.tracing.enabled
-    ? new Tracing("tracing", { config: config.observability.tracing, environment: config.environment, k8sProvider, namespace: ns.tracing, monitoringCrds: monitoringCrds.release })
+    ? new Tracing("tracing", { config: config.observability.tracing, k8sProvider, namespace: ns.tracing, monitoringCrds: monitoringCrds.release })
     : undefined;
   const observability = new Observability("observability", {
     config,
