@@ -239,4 +239,4 @@ export const scalingZeroRetryBudget: StackValidationPolicy = {
 };
 
 /** Registered in policies/policies.ts. scaling-zero-retry-budget joins once the gateway routes carry scaleFromZero (docs/scaling.md). */
-export const scalingPolicies: StackValidationPolicy[] = [scalingScheduleWithinBounds, scalingPredictiveLookahead, scalingDrainWithinSpotNotice, scalingProdOnDemandBaseline];
+export const scalingPolicies: StackValidationPolicy[] = [scalingScheduleWithinBounds, scalingPredictiveLookahead, scalingDrainWithinSpotNotice, scalingProdOnDemandBaseline, scalingZeroRetryBudget];
