@@ -61,7 +61,7 @@ const OUT = path.join(os.tmpdir(), "llm-platform-adversarial");
 
 /** The stack file's config map (as the plan harness takes it), mutated. */
 function stackRaw(stack: Stack, mutate: (raw: Raw) => void): Raw {
-  const raw = structuredClone(readStackConfig(stack)) as Raw;
+  const raw = structuredClone<Raw>(readStackConfig(stack));
   mutate(raw);
   return raw;
 }
@@ -269,7 +269,7 @@ describe("issue 12 section 1: weights keyed on the commit", () => {
 
   it("prod is pinned to commit ids for every model it serves", () => {
     const prod = parsePlatformConfig(rawOf("prod"), "prod");
-    for (const m of Object.values(prod.models)) expect(m!.weights.revision).toMatch(COMMIT_ID);
+    for (const m of Object.values(prod.models)) expect(m.weights.revision).toMatch(COMMIT_ID);
     for (const role of ["embed", "rerank"] as const) expect((MODELS[prod.embeddings[role].model as keyof typeof MODELS] as { revision: string }).revision).toMatch(COMMIT_ID);
   });
 });

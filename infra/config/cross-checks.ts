@@ -279,7 +279,7 @@ function vaultChecks(c: DeepPartial<ParsedConfig>, add: Add): void {
   const receiver = c.observability?.alertmanager?.receiver as { webhookUrlVaultRef?: string; routingKeyVaultRef?: string } | undefined;
   if (receiver?.webhookUrlVaultRef) refs.push([["observability", "alertmanager", "receiver", "webhookUrlVaultRef"], receiver.webhookUrlVaultRef]);
   if (receiver?.routingKeyVaultRef) refs.push([["observability", "alertmanager", "receiver", "routingKeyVaultRef"], receiver.routingKeyVaultRef]);
-  const evalRef = (c.rag as { evaluation?: { apiKeyVaultRef?: string } } | undefined)?.evaluation?.apiKeyVaultRef;
+  const evalRef = c.rag?.evaluation?.apiKeyVaultRef;
   if (evalRef) refs.push([["rag", "evaluation", "apiKeyVaultRef"], evalRef]);
   for (const [path, ref] of refs)
     if (ref && !ref.startsWith(`${prefix}/`))
