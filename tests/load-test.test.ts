@@ -75,10 +75,12 @@ describe("loadTest config", () => {
     expect(problems("staging", (r) => (r.loadTest = { enabled: true }))).toEqual([
       { path: "loadTest.gatewayKeyVaultRef", message: expect.stringMatching(/^required when loadTest\.enabled is true: a LiteLLM key in Vault/) },
     ]);
-    expect(problems("staging", (r) => (r.loadTest = { enabled: true, gatewayKeyVaultRef: KEY_REF, inputTokens: 32000, outputTokens: 4096 }))).toContainEqual({
-      path: "loadTest.inputTokens",
-      message: expect.stringMatching(/^loadTest\.inputTokens \+ loadTest\.outputTokens \(36096\) must be <= models\.gpt-oss-20b\.maxModelLen/),
-    });
+    expect(
+      problems("staging", (r) => {
+        r.loadTest = { enabled: true, gatewayKeyVaultRef: KEY_REF, inputTokens: 8000, outputTokens: 256 };
+        r.models["gpt-oss-20b"].maxModelLen = 8192;
+      }),
+    ).toContainEqual({ path: "loadTest.inputTokens", message: "loadTest.inputTokens + loadTest.outputTokens (8256) must be <= models.gpt-oss-20b.maxModelLen (8192); shorten them" });
     expect(problems("dev", (r) => ((r.loadTest = { enabled: true, gatewayKeyVaultRef: KEY_REF }), (r.edge = { ...r.edge, enabled: false })))).toContainEqual({
       path: "loadTest.enabled",
       message: expect.stringMatching(/through the LiteLLM gateway: set edge\.enabled to true/),
@@ -90,22 +92,33 @@ describe("loadTest config", () => {
 describe("the sweep, derived from the SLO", () => {
   const lt = { outputTokens: 256, stageSeconds: 120, maxStages: 6 };
 
-  it("brackets the concurrency the SLO implies per replica (prod)", () => {
-    const c = configOf("prod");
+  // The seed's SLOs, with replica bounds fixed here (not read from a stack file that moves).
+  const prod = configOf("prod");
+  const model = (key: "gpt-oss-20b" | "gpt-oss-120b", max: number, slo: { ttftP95Ms: number; e2eP95Ms: number; throughputTokensPerSecond: number }) => {
+    const m = prod.models[key]!;
+    return { ...m, maxNumSeqs: 128, replicas: { ...m.replicas, max }, slo: { ...m.slo, ...slo } };
+  };
+  const seed20 = { ttftP95Ms: 150, e2eP95Ms: 20000, throughputTokensPerSecond: 5000 };
+
+  it("brackets the concurrency the SLO implies per replica", () => {
     // 20b: 5,000 tok/s / 12 replicas = 416.7 per replica; 256 tokens in (20,000 - 150) ms = 12.9 tok/s per stream -> 33.
-    const s20 = loadTestSweep(c.models["gpt-oss-20b"]!, lt);
+    const s20 = loadTestSweep(model("gpt-oss-20b", 12, seed20), lt);
     expect(s20.sloConcurrency).toBe(33);
     expect(s20.stages).toEqual([1, 9, 17, 33, 66].map((concurrency) => ({ concurrency, numRequests: 6 * concurrency })));
     // 120b: 2,000 / 4 = 500 per replica; 256 tokens in 39.7 s = 6.45 tok/s -> 78; 2 x 78 capped at maxNumSeqs 128.
-    const s120 = loadTestSweep(c.models["gpt-oss-120b"]!, lt);
+    const s120 = loadTestSweep(model("gpt-oss-120b", 4, { ttftP95Ms: 300, e2eP95Ms: 40000, throughputTokensPerSecond: 2000 }), lt);
     expect(s120.sloConcurrency).toBe(78);
     expect(s120.stages.map((s) => s.concurrency)).toEqual([1, 20, 39, 78, 128]);
     // 120 s at 40 s per request is 3 per stream; at least 4.
     expect(s120.stages.map((s) => s.numRequests)).toEqual([4, 80, 156, 312, 512]);
+    // Fewer, faster replicas (5,000 / 3 = 1,667 tok/s each): 130 streams, capped at maxNumSeqs.
+    const s3 = loadTestSweep(model("gpt-oss-20b", 3, seed20), lt);
+    expect(s3.sloConcurrency).toBe(128);
+    expect(s3.stages.map((s) => s.concurrency)).toEqual([1, 32, 64, 128]);
   });
 
   it("without a throughput SLO, doubles up to maxNumSeqs; keeps stage 1 when trimming to maxStages", () => {
-    const m = configOf("prod").models["gpt-oss-20b"]!;
+    const m = model("gpt-oss-20b", 12, seed20);
     const noTarget = { ...m, slo: { ...m.slo, throughputTokensPerSecond: undefined } };
     expect(loadTestSweep(noTarget, { ...lt, maxStages: 12 }).stages.map((s) => s.concurrency)).toEqual([1, 2, 4, 8, 16, 32, 64, 128]);
     expect(loadTestSweep(noTarget, { ...lt, maxStages: 3 }).stages.map((s) => s.concurrency)).toEqual([1, 64, 128]);
