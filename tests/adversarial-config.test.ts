@@ -225,6 +225,12 @@ describe("issue 12 section 2: budget, one source of truth", () => {
     expect(v).toHaveLength(1);
     expect(v[0]!.message).toMatch(/^estimated maximum \$[\d,.]+\/month is over the budget of \$500/);
   });
+
+  it("the plan exits 2 when the stack's budget and the pack's disagree", async () => {
+    const r = await plan("staging", { raw: stackRaw("staging", (x) => (x[`${PROJECT}:budget`].monthlyUsd += 1)), outDir: OUT });
+    expect(r.exitCode).toBe(2);
+    expect(r.text).toMatch(/monthly-budget\.monthlyUsd is .* llm-platform:budget\.monthlyUsd is/);
+  });
 });
 
 describe("issue 12 section 2: secrets in disguise - the secrets policy (exit 1, k8s-secrets-by-reference)", () => {

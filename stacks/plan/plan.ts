@@ -10,6 +10,7 @@ import { simulationReport } from "../../infra/scaling-sim";
 import { coldStartReport } from "../../infra/coldstart";
 import { minReplicaKarpenterNodes, unitEconomicsReport } from "../../infra/unit-economics";
 import { readStackConfig, readStackConfigFile, runStack, StackFileError, type RawStackConfig, type RunResult } from "./harness";
+import { budgetAgreementProblems } from "../../policies/cost";
 import { policies } from "../../policies/policies";
 import { PolicyConfigError, policyConfigFile as policyConfigFileOf, readPolicyConfig, resolvePolicyConfig, runPolicies, type PolicyPackConfig } from "./policies";
 import { helmReleases, kubernetesObjects, notVisible, summary, writePlan, type PlanDocument } from "./render";
@@ -64,6 +65,11 @@ export async function plan(stack: string, opts: PlanOptions = {}): Promise<PlanR
     throw e;
   }
   const { config, resources, outputs } = run;
+  // One budget: the stack's llm-platform:budget and the pack's monthly-budget must agree (issue 12).
+  if (config && !opts.policyConfig) {
+    const problems = budgetAgreementProblems(config.budget, policyConfig, { stack: opts.configFile ?? `stacks/Pulumi.${stack}.yaml`, pack: policyConfigFile });
+    if (problems.length) return { exitCode: 2, text: new PolicyConfigError(policyConfigFile, problems).message };
+  }
   const cost = estimateCost(resources, { spotDiscount: config?.budget.spotDiscount ?? 0, minReplicaNodes: config ? minReplicaKarpenterNodes(config) : [] });
   // Capacity and $/token per model (issue 14): the same rows the capacity policies and the gateway prices use.
   const unitEconomics = config ? unitEconomicsReport(config) : undefined;
