@@ -22,6 +22,7 @@ import {
   type UnitEconomicsConfig,
 } from "../infra/unit-economics";
 import { HELM_RELEASE_TYPE } from "../stacks/plan/render";
+import { CAPACITY_SLO_CASES } from "./support/capacity-slo-cases";
 import { check } from "./support/policy-harness";
 import { ofType, readStackConfig, stack, STACKS } from "./support/stacks";
 
@@ -238,5 +239,13 @@ describe("the capacity policies", () => {
     const cheap = await check("token-cost-vs-hosted", r.resources, { ...cfg, targetUtilization: 1, models: { "gpt-oss-120b": prodTargets["gpt-oss-120b"] } });
     // At full use: $6.88 / (2,258 x 3600) x 1e6 = $0.846 > $0.765 still; at the lowest-priced rate the gap only grows.
     expect(cheap).toHaveLength(1);
+  });
+});
+
+describe.each(Object.entries(CAPACITY_SLO_CASES))("%s on crafted resources", (policy, cases) => {
+  it.each(cases)("$name", async (c) => {
+    const messages = (await check(policy, c.resources, c.config)).map((v) => v.message);
+    expect(messages, messages.join("\n")).toHaveLength(c.violations.length);
+    for (const re of c.violations) expect(messages.some((m) => re.test(m)), `${re} in:\n${messages.join("\n")}`).toBe(true);
   });
 });
