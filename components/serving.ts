@@ -132,7 +132,10 @@ export class Serving extends pulumi.ComponentResource {
             }
           : {}),
         // vLLM's compile caches, seeded from the weights bucket under their key (components/compile-cache.ts).
-        ...(c.warmStart.compileCache.enabled ? { compileCacheUri: compileCacheUri(weights.bucketName, compileCacheKeyFor({ key, cfg: m, pool: c.gpuPools[m.pool]! })) } : {}),
+        // Only beside S3 weights: a Hugging Face model (the fallback) keeps its start as it was.
+        ...(c.warmStart.compileCache.enabled && m.weights.source === "s3"
+          ? { compileCacheUri: compileCacheUri(weights.bucketName, compileCacheKeyFor({ key, cfg: m, pool: c.gpuPools[m.pool]! })) }
+          : {}),
         region: c.region,
         prometheusUrl: args.prometheusUrl,
         ...(args.otlpEndpoint && c.observability.tracing.vllmTraces ? { otlpEndpoint: args.otlpEndpoint } : {}),

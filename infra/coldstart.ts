@@ -327,7 +327,7 @@ export function coldStartReport(c: ColdStartConfig): ColdStartRow[] {
     const placement = { instanceType, tensorParallelSize: m.tensorParallelSize };
     const opts: ColdStartOptions = {
       warmStart: fam.mode,
-      compileCache: c.warmStart.compileCache.enabled,
+      compileCache: c.warmStart.compileCache.enabled && m.weights.source === "s3",
       weightsSource: m.weights.source,
       volumeThroughputMiBps: c.warmStart.imageVolume.throughputMiBps,
       volumeInitializationRateMiBps: fam.volumeInitializationRateMiBps,
@@ -337,7 +337,7 @@ export function coldStartReport(c: ColdStartConfig): ColdStartRow[] {
       instanceType,
       tensorParallelSize: m.tensorParallelSize,
       warmStart: fam.mode,
-      compileCache: c.warmStart.compileCache.enabled,
+      compileCache: opts.compileCache!,
       weightsSource: m.weights.source,
       warm: coldStartEstimate(key, placement, "warm", opts),
       new: coldStartEstimate(key, placement, "new", opts),
