@@ -21,20 +21,9 @@ import * as path from "node:path";
 import type { GpuModel } from "../../infra/catalog/instances";
 import { LLM_MODEL_KEYS, type LlmModelKey } from "../../infra/catalog/models";
 
-/**
- * The catalog's point (infra/catalog/throughput.ts `ThroughputPoint`, H1). A local copy until that
- * module is in git HEAD; then import the type from there.
- */
-export interface ThroughputPoint {
-  model: LlmModelKey;
-  gpu: GpuModel;
-  tensorParallelSize: number;
-  concurrency: number;
-  outputTokensPerSecond: number;
-  ttftMs?: { p50?: number; p95?: number; mean?: number };
-  itlMs?: { p50?: number; p95?: number; mean?: number };
-  provenance: { kind: "measured" | "estimate" | "calibrated"; source: string; note?: string; date?: string };
-}
+import type { ThroughputPoint } from "../../infra/catalog/throughput";
+
+export type { ThroughputPoint };
 
 export const GPU_MODELS: readonly GpuModel[] = ["a10g", "l4", "l40s", "a100", "a100-80gb", "h100"];
 export const RESULT_SCHEMA = "llm-platform/load-test-result/v1";
