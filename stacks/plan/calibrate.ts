@@ -20,7 +20,6 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { GpuModel } from "../../infra/catalog/instances";
 import { LLM_MODEL_KEYS, type LlmModelKey } from "../../infra/catalog/models";
-
 import type { ThroughputPoint } from "../../infra/catalog/throughput";
 
 export type { ThroughputPoint };
