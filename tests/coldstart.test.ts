@@ -148,7 +148,7 @@ describe("startup probe budget from the model", () => {
       autoscaling: { queueDepthTarget: 8, activationQueueDepth: 1, kvCacheUsageTarget: 0.8, pollingIntervalSeconds: 15, cooldownSeconds: 300 },
       weights: { source: "s3", revision: "abc123" },
       slo: { ttftP95Ms: 150, e2eP95Ms: 20000, availabilityPct: 99.9, latencyBudgetPct: 5 },
-    } as ModelServerSpec["cfg"],
+    },
     poolName: "g5",
     pool: { instanceTypes: ["g5.2xlarge"], capacityType: "ON_DEMAND", minNodes: 1, maxNodes: 1, diskSizeGiB: 300, efa: false },
     namespace: "inference",
