@@ -141,14 +141,14 @@ describe("invalid configs are rejected with the key path", () => {
 // GPU capacity (infra/capacity.ts): each case breaks one stack and expects the exact message.
 const CAPACITY: [string, string, (r: Record<string, any>) => void, string, string][] = [
   [
-    "prod: 120b's replicas.max with no Karpenter NodePool offering H100 (the defect of issue 11)",
+    "prod: a model's replicas.max on H100 with no Karpenter NodePool offering H100 (the defect of issue 11)",
     "prod",
     (r) => {
       r.karpenter.gpuSpot.instanceTypes = ["g5.2xlarge", "g5.12xlarge"];
       r.karpenter.gpuOnDemand.instanceTypes = ["g5.2xlarge", "g5.12xlarge"];
     },
-    "models.gpt-oss-120b.replicas.max",
-    "4 replicas need 4 H100 GPUs; node group p5 holds 2 at minNodes and no Karpenter NodePool offers h100 — add p5.4xlarge to karpenter.gpuSpot.instanceTypes or lower replicas.max",
+    "models.gpt-oss-20b.replicas.max",
+    "3 replicas need 3 H100 GPUs; node group p5 holds 4 at minNodes, shared with gpt-oss-120b and no Karpenter NodePool offers h100 — add p5.4xlarge to karpenter.gpuSpot.instanceTypes or lower replicas.max",
   ],
   [
     "staging: 120b's replicas.min on a p4d group at 0 nodes (the defect of issue 11)",
@@ -158,11 +158,11 @@ const CAPACITY: [string, string, (r: Record<string, any>) => void, string, strin
     "1 replica needs 2 A100 GPUs without an autoscaler; node group p4d holds 0 at minNodes; only 0 fit — raise gpuPools.p4d.minNodes or lower replicas.min",
   ],
   [
-    "prod: the g5 baseline shared by 20b, embed and rerank",
+    "prod: the p5 baseline shared by 20b and 120b",
     "prod",
-    (r) => (r.gpuPools.g5.minNodes = 5),
+    (r) => (r.gpuPools.p5.minNodes = 3),
     "models.gpt-oss-20b.replicas.min",
-    "3 replicas need 3 A10G GPUs without an autoscaler; node group g5 holds 5 at minNodes, shared with embed, rerank; only 1 fit beside them — raise gpuPools.g5.minNodes or lower replicas.min",
+    "2 replicas need 2 H100 GPUs without an autoscaler; node group p5 holds 3 at minNodes, shared with gpt-oss-120b; only 1 fit beside them — raise gpuPools.p5.minNodes or lower replicas.min",
   ],
   [
     "staging: no Karpenter NodePool offers the A100 that 120b is placed on",
@@ -202,7 +202,7 @@ describe("GPU capacity cross-check", () => {
     expect(r.exitCode).toBe(2);
     expect(r.doc).toBeUndefined();
     expect(r.text).toContain(
-      "models.gpt-oss-120b.replicas.max: 4 replicas need 4 H100 GPUs; node group p5 holds 2 at minNodes and no Karpenter NodePool offers h100 — add p5.4xlarge to karpenter.gpuSpot.instanceTypes or lower replicas.max",
+      "models.gpt-oss-20b.replicas.max: 3 replicas need 3 H100 GPUs; node group p5 holds 4 at minNodes, shared with gpt-oss-120b and no Karpenter NodePool offers h100 — add p5.4xlarge to karpenter.gpuSpot.instanceTypes or lower replicas.max",
     );
   });
 });
