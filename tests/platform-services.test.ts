@@ -54,7 +54,9 @@ function renderedExpressions(r: RunResult): string[] {
 /** Positions of PromQL syntax errors in an expression (the Prometheus UI's own Lezer grammar). */
 function promqlErrors(expr: string): number[] {
   const at: number[] = [];
-  promqlParser.parse(expr).iterate({
+  // Grafana replaces its range variables with a duration before the query reaches Prometheus.
+  const promql = expr.replace(/\$__(rate_interval|interval|range)\b/g, "5m");
+  promqlParser.parse(promql).iterate({
     enter(n) {
       if (n.type.isError) at.push(n.from);
     },
