@@ -10,6 +10,8 @@
  *   cross-encoder).
  * The image tag follows the GPU architecture of the pool (A10G 86-, L4/L40S 89-, A100 plain,
  * H100 hopper-) or the CPU image. Probes, a PDB, a ServiceMonitor and KEDA on te_queue_size.
+ * On CPU, the requests come from `cpuResources` and the nodes from `cpuNodes` (Karpenter's CPU
+ * NodePool, or the system node group in small setups such as dev).
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
@@ -23,7 +25,7 @@ import type { EncoderConfig, GpuPoolConfig } from "../infra/config";
 import { recommendedLabels } from "./labels";
 import { modelNodeAffinity, resourcesFor, smallestInstance } from "./model-server";
 import { PORTS } from "./network-security";
-import { GPU_TAINT, POOL_LABEL } from "./node-groups";
+import { GPU_TAINT, POOL_LABEL, SYSTEM_POOL } from "./node-groups";
 import { s3FetchContainer } from "./weights";
 import { metricsServicePorts, scaledObject, serviceMonitor } from "./workload-objects";
 import { containerSecurityContext, podSecurityContext, type Hardening } from "./pod-security";
@@ -110,14 +112,29 @@ export const TEI_HARDENING: Hardening = {
   writableRootFilesystem: { why: "TEI and its tokenizer write caches outside /data" },
 };
 
+/** A CPU replica's requests and limits: `embeddings.<role>.cpuResources` (default 2 CPU / 4 GiB, limits 4 / 6 GiB). */
+export function teiCpuResources(cfg: EncoderConfig): { requests: { cpu: string; memory: string }; limits: { cpu: string; memory: string } } {
+  const r = cfg.cpuResources;
+  return { requests: { cpu: r.requests.cpu, memory: r.requests.memory }, limits: { cpu: r.limits.cpu, memory: r.limits.memory } };
+}
+
+/**
+ * Where a CPU replica runs (`embeddings.<role>.cpuNodes`): Karpenter's CPU NodePool (its
+ * template label llm-platform.io/pool=cpu, components/karpenter.ts `nodePool`) or the system
+ * node group (llm-platform.io/pool=system, `systemNodeGroupSpec`). Either way a required term:
+ * a CPU pod never lands on a GPU node (those are tainted too).
+ */
+export function teiCpuNodeAffinity(cfg: EncoderConfig): { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: { matchExpressions: { key: string; operator: string; values: string[] }[] }[] } } {
+  const pool = cfg.cpuNodes === "system" ? SYSTEM_POOL : "cpu";
+  return { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: "In", values: [pool] }] }] } };
+}
+
 export function teiDeployment(s: EncoderSpec): k8s.apps.v1.DeploymentArgs {
   const name = teiName(s.role);
   const t = s.pool ? smallestInstance(s.pool.config) : undefined;
   const health = { httpGet: { path: "/health", port: PORTS.tei } };
   const gpu = s.pool !== undefined;
-  const resources = gpu
-    ? resourcesFor(s.pool.config, 1)
-    : { requests: { cpu: "2", memory: "4Gi" }, limits: { cpu: "4", memory: "6Gi" } };
+  const resources = gpu ? resourcesFor(s.pool.config, 1) : teiCpuResources(s.cfg);
   return {
     metadata: { name, namespace: s.namespace, labels: teiLabels(s.role) },
     spec: {
@@ -131,9 +148,7 @@ export function teiDeployment(s: EncoderSpec): k8s.apps.v1.DeploymentArgs {
         },
         spec: {
           affinity: {
-            nodeAffinity: gpu
-              ? modelNodeAffinity(s.pool.name, s.pool.config, 1)
-              : { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: "In", values: ["cpu"] }] }] } },
+            nodeAffinity: gpu ? modelNodeAffinity(s.pool.name, s.pool.config, 1) : teiCpuNodeAffinity(s.cfg),
           },
           ...(gpu ? { tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: "NoSchedule" }] } : {}),
           topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector(s.role) } }],

@@ -1,7 +1,8 @@
 /**
  * NodeGroups: the EKS managed node groups.
  *
- * - A CPU system group (on-demand) for the controllers: Karpenter, CoreDNS, operators.
+ * - A CPU system group for the controllers: Karpenter, CoreDNS, operators (on-demand; spot where
+ *   `cluster.systemNodes.capacityType` says so, dev only).
  * - One GPU group per configured pool:
  *   - the AL2023 NVIDIA AMI (driver and container toolkit included; the device plugin is
  *     installed by NvidiaRuntime);
@@ -160,7 +161,8 @@ export function systemNodeGroupSpec(clusterName: string, cfg: PlatformConfig["cl
   return {
     name: `${clusterName}-${SYSTEM_POOL}`,
     instanceTypes: cfg.instanceTypes,
-    capacityType: "ON_DEMAND",
+    // cluster.systemNodes.capacityType: SPOT only in dev (infra/config/cross-checks.ts).
+    capacityType: cfg.capacityType,
     minSize: cfg.minSize,
     desiredSize: cfg.desiredSize,
     maxSize: cfg.maxSize,

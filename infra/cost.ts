@@ -7,7 +7,9 @@
  * - Managed node groups: baseline at desired (or min) size, maximum at max size, each node at
  *   the most expensive of its instance types; spot at the configured discount.
  * - Karpenter NodePools: baseline 0 for the pool itself, plus the GPU nodes the minimum replicas
- *   need beyond the managed groups (`CostOptions.minReplicaNodes`), maximum at the pool's
+ *   need beyond the managed groups (`CostOptions.minReplicaNodes`), plus the CPU nodes that the
+ *   minimum replicas of CPU workloads no managed node group admits need
+ *   (`cpuPoolMinReplicaLines`, read from the rendered Deployments), maximum at the pool's
  *   `limits`: for each limited resource r, limit_r x the highest price per unit of r among the
  *   types the pool may launch; the lowest of those bounds is a true upper bound.
  * - NAT gateways, public IPv4 addresses, KMS keys as registered.
@@ -22,7 +24,8 @@
  * NodePool without limits) is listed in `unbounded`: the maximum is then not a true maximum, and
  * the budget policy fails.
  */
-import { CACHE_NODE_TYPES, DB_INSTANCE_CLASSES, HOURS_PER_MONTH, INSTANCE_TYPES, SERVICE_PRICES, type InstanceType } from "./catalog/instances";
+import { allocatable, type Resources } from "./capacity";
+import { CACHE_NODE_TYPES, DB_INSTANCE_CLASSES, HOURS_PER_MONTH, INSTANCE_TYPES, karpenterLabels, kubeletLabels, SERVICE_PRICES, type InstanceType } from "./catalog/instances";
 
 export interface CostResource {
   readonly type: string;
@@ -230,6 +233,164 @@ export function minReplicaNodeLines(opts: CostOptions): CostLine[] {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// CPU workloads on Karpenter's CPU NodePools
+
+interface NodeLabels {
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly { readonly key: string; readonly value?: string; readonly effect: string }[];
+}
+
+const TAINT_EFFECTS: Readonly<Record<string, string>> = { NO_SCHEDULE: "NoSchedule", NO_EXECUTE: "NoExecute", PREFER_NO_SCHEDULE: "PreferNoSchedule" };
+
+/** A node selector requirement against a node's labels (Kubernetes semantics, as tests/cluster/scheduling.ts `matchesRequirement`). */
+function matches(labels: Readonly<Record<string, string>>, r: { key: string; operator: string; values?: string[] }): boolean {
+  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
+  const v = labels[r.key];
+  const values = r.values ?? [];
+  switch (r.operator) {
+    case "In":
+      return has && values.includes(v!);
+    case "NotIn":
+      return !has || !values.includes(v!);
+    case "Exists":
+      return has;
+    case "DoesNotExist":
+      return !has;
+    case "Gt":
+      return has && /^-?\d+$/.test(v!) && Number(v) > Number(values[0]);
+    case "Lt":
+      return has && /^-?\d+$/.test(v!) && Number(v) < Number(values[0]);
+    default:
+      return false;
+  }
+}
+
+/** Whether a pod spec's nodeSelector, required node affinity and tolerations admit a node. */
+function admits(spec: unknown, node: NodeLabels): boolean {
+  const selector = (get(spec, "nodeSelector") as Record<string, string> | undefined) ?? {};
+  if (Object.entries(selector).some(([k, v]) => node.labels[k] !== v)) return false;
+  const terms = get(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms") as { matchExpressions?: { key: string; operator: string; values?: string[] }[] }[] | undefined;
+  if (terms && !terms.some((t) => (t.matchExpressions ?? []).every((e) => matches(node.labels, e)))) return false;
+  const tolerations = (get(spec, "tolerations") as { key?: string; operator?: string; value?: string; effect?: string }[] | undefined) ?? [];
+  return node.taints.every(
+    (t) =>
+      t.effect === "PreferNoSchedule" ||
+      tolerations.some((x) => (!x.effect || x.effect === t.effect) && (x.operator === "Exists" ? !x.key || x.key === t.key : x.key === t.key && (x.value ?? "") === (t.value ?? ""))),
+  );
+}
+
+/** A pod's requests: containers summed, init containers at their largest; limits stand in for missing requests (as the scheduler reads them). */
+function podRequests(spec: unknown): Resources {
+  const one = (c: unknown): Resources => {
+    const q = (k: string) => parseQuantity(get(c, "resources", "requests", k) ?? get(c, "resources", "limits", k)) ?? 0;
+    return { cpu: q("cpu"), memoryGiB: q("memory") / GIB, gpus: q("nvidia.com/gpu") };
+  };
+  const list = (k: string) => (Array.isArray(get(spec, k)) ? (get(spec, k) as unknown[]) : []);
+  const sum = list("containers").map(one).reduce((a, b) => ({ cpu: a.cpu + b.cpu, memoryGiB: a.memoryGiB + b.memoryGiB, gpus: a.gpus + b.gpus }), { cpu: 0, memoryGiB: 0, gpus: 0 });
+  return list("initContainers").map(one).reduce((a, b) => ({ cpu: Math.max(a.cpu, b.cpu), memoryGiB: Math.max(a.memoryGiB, b.memoryGiB), gpus: Math.max(a.gpus, b.gpus) }), sum);
+}
+
+/** A workload's minimum replicas: its ScaledObject's minReplicaCount (KEDA default 0), else its HPA's minReplicas (default 1), else spec.replicas (default 1). */
+function minReplicas(r: CostResource, resources: readonly CostResource[]): number {
+  const ns = get(r.inputs, "metadata", "namespace");
+  const name = get(r.inputs, "metadata", "name");
+  const targets = (type: string) => resources.find((x) => x.type === type && get(x.inputs, "metadata", "namespace") === ns && get(x.inputs, "spec", "scaleTargetRef", "name") === name);
+  const so = targets("kubernetes:keda.sh/v1alpha1:ScaledObject");
+  if (so) return (get(so.inputs, "spec", "minReplicaCount") as number | undefined) ?? 0;
+  const hpa = targets("kubernetes:autoscaling/v2:HorizontalPodAutoscaler");
+  if (hpa) return (get(hpa.inputs, "spec", "minReplicas") as number | undefined) ?? 1;
+  return (get(r.inputs, "spec", "replicas") as number | undefined) ?? 1;
+}
+
+/**
+ * Baseline lines for the nodes Karpenter's CPU NodePools run for the minimum replicas of CPU
+ * workloads that no managed node group admits (by their nodeSelector, required node affinity and
+ * tolerations against the groups' labels and taints): TEI on placement "cpu" with
+ * `cpuNodes: karpenter`, for example. Such pods are pending until Karpenter launches a node for
+ * them, so those nodes run all the time. Replicas are packed first-fit, largest first, each new
+ * node the cheapest type of the pool whose allocatable (infra/capacity.ts `allocatable`) holds
+ * the replica, within the pool's limits; spot-only pools at the spot discount. The cluster model
+ * (tests/cluster/scheduling.ts) is the reference for which pods these are (tests/dev-idle.test.ts).
+ *
+ * Pods that a managed group also admits (the safety and RAG services, chart pods) are assumed to
+ * fit on the group's nodes at idle and are not counted here.
+ */
+export function cpuPoolMinReplicaLines(resources: readonly CostResource[], opts: CostOptions): CostLine[] {
+  const hasAwsNodeGroups = resources.some((r) => r.type === "aws:eks/nodeGroup:NodeGroup");
+  const groupNodes: NodeLabels[] = resources
+    .filter((r) => r.type === (hasAwsNodeGroups ? "aws:eks/nodeGroup:NodeGroup" : "eks:index:ManagedNodeGroup"))
+    .flatMap((r) => {
+      const labels = (get(r.inputs, "labels") as Record<string, string> | undefined) ?? {};
+      const taints = ((get(r.inputs, "taints") as { key: string; value?: string; effect: string }[] | undefined) ?? []).map((t) => ({ ...t, effect: TAINT_EFFECTS[t.effect] ?? t.effect }));
+      const capacityType = typeof r.inputs.capacityType === "string" ? r.inputs.capacityType : "ON_DEMAND";
+      return strings(r.inputs.instanceTypes)
+        .map((n) => INSTANCE_TYPES.get(n))
+        .filter((t): t is InstanceType => t !== undefined)
+        .map((t) => ({ labels: { ...kubeletLabels(t), "eks.amazonaws.com/capacityType": capacityType, ...labels }, taints }));
+    });
+  const workloads = resources.filter((r) => r.type === "kubernetes:apps/v1:Deployment" || r.type === "kubernetes:apps/v1:StatefulSet");
+  const lines: CostLine[] = [];
+  for (const pool of resources.filter((r) => r.type === "kubernetes:karpenter.sh/v1:NodePool")) {
+    const spec = pool.inputs.spec;
+    const { types, capacityTypes, unbounded } = nodePoolCandidates(spec);
+    if (unbounded.length > 0 || types.length === 0 || types.some((t) => t.gpu)) continue;
+    const name = (get(pool.inputs, "metadata", "name") as string | undefined) ?? pool.name;
+    const templateLabels = (get(spec, "template", "metadata", "labels") as Record<string, string> | undefined) ?? {};
+    const taints = (get(spec, "template", "spec", "taints") as NodeLabels["taints"] | undefined) ?? [];
+    const shapes = types.flatMap((t) => capacityTypes.map((c) => ({ t, node: { labels: { ...karpenterLabels(t), ...templateLabels, "karpenter.sh/nodepool": name, "karpenter.sh/capacity-type": c }, taints } })));
+    const replicas: { subject: string; req: Resources }[] = [];
+    for (const w of workloads) {
+      const podSpec = get(w.inputs, "spec", "template", "spec");
+      const req = podRequests(podSpec);
+      if (req.gpus > 0 || groupNodes.some((n) => admits(podSpec, n)) || !shapes.some((s) => admits(podSpec, s.node))) continue;
+      const subject = `${w.type.endsWith("StatefulSet") ? "StatefulSet" : "Deployment"} ${String(get(w.inputs, "metadata", "namespace"))}/${String(get(w.inputs, "metadata", "name"))}`;
+      for (let i = 0; i < minReplicas(w, resources); i++) replicas.push({ subject, req });
+    }
+    if (replicas.length === 0) continue;
+    const limits = (get(spec, "limits") as Record<string, unknown> | undefined) ?? {};
+    const cap = { cpu: parseQuantity(limits.cpu) ?? Infinity, memoryGiB: (parseQuantity(limits.memory) ?? Infinity) / GIB };
+    const nodes: { t: InstanceType; free: Resources }[] = [];
+    const used = { cpu: 0, memoryGiB: 0 };
+    const fits = (free: Resources, r: Resources) => free.cpu >= r.cpu && free.memoryGiB >= r.memoryGiB;
+    let unplaced = 0;
+    for (const rep of [...replicas].sort((a, b) => b.req.cpu - a.req.cpu || b.req.memoryGiB - a.req.memoryGiB)) {
+      let n = nodes.find((x) => fits(x.free, rep.req));
+      if (!n) {
+        const t = types
+          .filter((x) => fits(allocatable(x), rep.req) && used.cpu + x.vcpu <= cap.cpu && used.memoryGiB + x.memoryGiB <= cap.memoryGiB)
+          .sort((a, b) => a.onDemandHourlyUsd - b.onDemandHourlyUsd)[0];
+        if (!t) {
+          unplaced++;
+          continue;
+        }
+        used.cpu += t.vcpu;
+        used.memoryGiB += t.memoryGiB;
+        n = { t, free: allocatable(t) };
+        nodes.push(n);
+      }
+      n.free = { cpu: n.free.cpu - rep.req.cpu, memoryGiB: n.free.memoryGiB - rep.req.memoryGiB, gpus: 0 };
+    }
+    const spotOnly = capacityTypes.every((c) => c === "spot");
+    const factor = spotOnly ? 1 - opts.spotDiscount : 1;
+    const byType = new Map<string, { t: InstanceType; count: number }>();
+    for (const n of nodes) byType.set(n.t.name, { t: n.t, count: (byType.get(n.t.name)?.count ?? 0) + 1 });
+    const counts = [...byType.values()];
+    const subjects = [...new Set(replicas.map((r) => r.subject))];
+    lines.push({
+      category: "compute",
+      item: `Karpenter NodePool ${name}: ${counts.map((c) => `${c.count} x ${c.t.name}`).join(" + ")} (${spotOnly ? "spot" : "on-demand"}) for CPU replicas.min no node group admits`,
+      resource: pool.name,
+      baselineMonthlyUsd: monthly(counts.reduce((a, c) => a + c.t.onDemandHourlyUsd * c.count, 0) * factor),
+      maxMonthlyUsd: 0,
+      basis:
+        `${replicas.length} replica(s) of ${subjects.join(", ")} packed first-fit onto the pool's cheapest type that holds each (allocatable per infra/capacity.ts)` +
+        `${spotOnly ? ` x (1 - spot discount ${opts.spotDiscount})` : ""}${unplaced ? `; ${unplaced} replica(s) do not fit within the pool's limits and stay pending` : ""}; maximum counted in the NodePool's line`,
+    });
+  }
+  return lines;
+}
+
 export function estimateCost(resources: readonly CostResource[], opts: CostOptions): CostEstimate {
   const lines: CostLine[] = [];
   const notPriced = new Set<string>();
@@ -369,7 +530,7 @@ export function estimateCost(resources: readonly CostResource[], opts: CostOptio
         break;
     }
   }
-  lines.push(...minReplicaNodeLines(opts));
+  lines.push(...minReplicaNodeLines(opts), ...cpuPoolMinReplicaLines(resources, opts));
   if (lines.some((l) => l.item.includes("node group"))) notPriced.add("EBS root volumes of managed node group nodes (gp3 $0.08/GB-month x disk size x nodes)");
 
   const rounded = lines.map((l) => ({ ...l, baselineMonthlyUsd: round2(l.baselineMonthlyUsd), maxMonthlyUsd: round2(l.maxMonthlyUsd) }));
@@ -380,7 +541,7 @@ export function estimateCost(resources: readonly CostResource[], opts: CostOptio
     assumptions: [
       `Prices are us-east-1 Linux on-demand list prices from infra/catalog/instances.ts (${HOURS_PER_MONTH} h per month).`,
       `Spot capacity is priced at ${Math.round(opts.spotDiscount * 100)}% off on-demand (budget.spotDiscount). This is an assumption: public reports range 50-80% for GPUs, and it varies by type, zone and hour.`,
-      "Baseline = node groups at their desired size, plus the Karpenter GPU nodes the GPU workloads' replicas.min need beyond them (the capacity rule's placement; none when the managed groups hold every minimum); maximum = node groups at max size and every NodePool at its limits.",
+      "Baseline = node groups at their desired size, plus the Karpenter GPU nodes the GPU workloads' replicas.min need beyond them (the capacity rule's placement; none when the managed groups hold every minimum), plus the Karpenter CPU nodes for the replicas.min of CPU workloads no node group admits; maximum = node groups at max size and every NodePool at its limits.",
     ],
     notPriced: [...notPriced].sort(),
     unbounded: [...unbounded].sort(),

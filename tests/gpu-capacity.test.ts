@@ -43,10 +43,10 @@ describe("managed node group builders", () => {
     expect(a.nodeGroupName).toBe("c-g5");
   });
 
-  it("the system group is CPU, on demand and untainted", () => {
-    const a = nodeGroupArgs(systemNodeGroupSpec("c", { instanceTypes: ["m6i.xlarge"], minSize: 2, desiredSize: 2, maxSize: 3, diskSizeGiB: 50 }));
+  it.each(["ON_DEMAND", "SPOT"] as const)("the system group is CPU, untainted, and takes cluster.systemNodes.capacityType (%s)", (capacityType) => {
+    const a = nodeGroupArgs(systemNodeGroupSpec("c", { instanceTypes: ["m6i.xlarge"], capacityType, minSize: 2, desiredSize: 2, maxSize: 3, diskSizeGiB: 50 }));
     expect(a.amiType).toBe("AL2023_x86_64_STANDARD");
-    expect(a.capacityType).toBe("ON_DEMAND");
+    expect(a.capacityType).toBe(capacityType);
     expect(a.taints).toBeUndefined();
   });
 
@@ -198,7 +198,9 @@ describe.each(STACKS)("GPU capacity in %s", (name) => {
       expect(g.inputs.launchTemplate.id).toBe(`gpu-nodegroups-${pool}-id`);
     }
     const system = groups.find((x) => x.inputs.labels["llm-platform.io/pool"] === "system")!;
-    expect(system.inputs.capacityType).toBe("ON_DEMAND");
+    // cluster.systemNodes.capacityType: dev runs its system nodes on spot, staging and prod on demand.
+    expect(system.inputs.capacityType).toBe(r.config.cluster.systemNodes.capacityType);
+    expect(system.inputs.capacityType).toBe(name === "dev" ? "SPOT" : "ON_DEMAND");
   });
 
   it("launches every group from an IMDSv2 launch template with an encrypted gp3 root", async () => {

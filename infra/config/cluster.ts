@@ -9,6 +9,12 @@ export const EKS_LOG_TYPES = ["api", "audit", "authenticator", "controllerManage
 export const systemNodesSchema = z
   .strictObject({
     instanceTypes: z.array(z.string()).min(1),
+    /**
+     * ON_DEMAND (default) or SPOT. SPOT is for dev only (cross-check): a reclaim can take every
+     * system node at once, and Karpenter, CoreDNS and the operators run there
+     * (docs/runbooks.md "Dev idle cost").
+     */
+    capacityType: z.enum(["ON_DEMAND", "SPOT"]).default("ON_DEMAND"),
     minSize: int(1, 100).default(2),
     desiredSize: int(1, 100).default(2),
     maxSize: int(1, 100).default(4),

@@ -88,6 +88,13 @@ export function crossChecks(c: DeepPartial<ParsedConfig>, add: (path: (string | 
   const capacity = capacityInput(c);
   if (capacity) for (const p of configCapacityProblems(capacity)) add(p.path.split("."), p.message);
 
+  // The system group on spot is a dev-only saving (docs/runbooks.md "Dev idle cost").
+  if (env && env !== "dev" && c.cluster?.systemNodes?.capacityType === "SPOT")
+    add(
+      ["cluster", "systemNodes", "capacityType"],
+      `${env} keeps its system nodes ON_DEMAND: one spot reclaim can take every system node at once, and Karpenter (which launches every other node), CoreDNS and the operators run there; SPOT is for dev only — set ON_DEMAND`,
+    );
+
   if (c.vectorDb?.mode && env && env !== "dev" && c.vectorDb.mode !== "cluster")
     add(["vectorDb", "mode"], `${env} runs Milvus in cluster mode for HA, got "${c.vectorDb.mode}"`);
 
