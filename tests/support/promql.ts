@@ -11,6 +11,8 @@ export function metricNames(expr: string): string[] {
     .replace(/"[^"]*"/g, '""')
     .replace(/\{[^}]*\}/g, "{}")
     .replace(/\[[^\]]*\]/g, "[]")
+    // A modifier's duration ("offset 10075m") is not a name.
+    .replace(/\boffset\s+-?[0-9][0-9a-z]*/g, "offset")
     .replace(/\bby\s*\([^)]*\)/g, "")
     .replace(/\bwithout\s*\([^)]*\)/g, "")
     // Vector matching: the label lists of on/ignoring/group_left/group_right are labels, not names.
