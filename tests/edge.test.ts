@@ -296,7 +296,11 @@ describe("request path and isolation of the inference namespace (prod's declared
     for (const so of ofType(r, "kubernetes:keda.sh/v1alpha1:ScaledObject").filter((x) => x.inputs.metadata.namespace === "inference")) {
       const demand = so.inputs.spec.triggers.find((t: any) => t.name === "gateway-demand");
       expect(demand !== undefined).toBe(so.inputs.spec.minReplicaCount === 0 && r.config.edge.enabled);
-      if (demand) expect(demand.metadata.query).toMatch(/^sum\(rate\(litellm_proxy_total_requests_metric_total\{requested_model="gpt-oss-20b"\}\[2m\]\)\)$/);
+      // The router's failed attempts while it holds the request, plus finished requests (docs/scaling.md "Scale from zero").
+      if (demand)
+        expect(demand.metadata.query).toBe(
+          'sum(rate(litellm_deployment_failure_responses_total{requested_model="gpt-oss-20b"}[2m])) + sum(rate(litellm_proxy_total_requests_metric_total{requested_model="gpt-oss-20b"}[2m]))',
+        );
     }
   });
 });
