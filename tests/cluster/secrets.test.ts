@@ -245,14 +245,20 @@ describe("check 7, secrets, on dev with a changed config", () => {
     expect(vaultLoginProblems(m)).toEqual([]);
   });
 
-  it("7b: an operator secret outside the path prefix is granted by its own rule", async () => {
+  it("7b: an operator secret deeper under the path prefix is read through the prefix's rule; one outside it is refused by config", async () => {
     const r = await stackWith("dev", (raw) => {
-      raw["llm-platform:vault"].operatorSecrets.azureContentSafetyKey = "shared/azure-content-safety#key";
+      raw["llm-platform:vault"].operatorSecrets.azureContentSafetyKey = "llm-platform/dev/operators/azure-content-safety#key";
     });
     const m = buildModel(r);
     expect(externalSecretReadProblems(m)).toEqual([]);
     const es = m.objects.find((o) => o.obj.kind === "ExternalSecret" && o.obj.metadata.name === "azure-content-safety")!.obj;
-    expect(es.spec.data[0].remoteRef.key).toBe("shared/azure-content-safety");
+    expect(es.spec.data[0].remoteRef.key).toBe("llm-platform/dev/operators/azure-content-safety");
+    // No environment reads outside its own prefix (issue 12): a shared path is a config error.
+    await expect(
+      stackWith("dev", (raw) => {
+        raw["llm-platform:vault"].operatorSecrets.azureContentSafetyKey = "shared/azure-content-safety#key";
+      }),
+    ).rejects.toThrow(/vault\.operatorSecrets\.azureContentSafetyKey: reads "shared\/azure-content-safety", outside this environment's vault\.pathPrefix/);
   });
 });
 
