@@ -101,7 +101,7 @@ describe("check 6 seeded mutations", () => {
       find(DEPLOYMENT, "safety").spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values = ["gpu-xl"];
     });
     expect(unschedulablePods(m)).toEqual([
-      "Deployment safety/safety: no node source admits it (node group system: required node affinity; node group g5: required node affinity; NodePool gpu-spot: required node affinity; NodePool cpu: required node affinity)",
+      "Deployment safety/safety: no node source admits it (node group system: required node affinity; node group g5: required node affinity; NodePool cpu: required node affinity; NodePool gpu-spot: required node affinity)",
     ]);
   });
 
@@ -110,7 +110,7 @@ describe("check 6 seeded mutations", () => {
       find(DEPLOYMENT, "vllm-gpt-oss-20b").spec.template.spec.containers[0].resources.requests.cpu = "12";
     });
     expect(unschedulablePods(m)).toEqual([
-      "Deployment inference/vllm-gpt-oss-20b: no node source admits it (node group system: required node affinity; node group g5: requests 12 CPU, g5.xlarge allocates 3.42; NodePool gpu-spot: requests 12 CPU, g5.xlarge allocates 3.42; NodePool cpu: required node affinity)",
+      "Deployment inference/vllm-gpt-oss-20b: no node source admits it (node group system: required node affinity; node group g5: requests 12 CPU, g5.xlarge allocates 3.42; NodePool cpu: required node affinity; NodePool gpu-spot: requests 12 CPU, g5.xlarge allocates 3.42)",
     ]);
   });
 
@@ -119,7 +119,7 @@ describe("check 6 seeded mutations", () => {
       find(RELEASE, "karpenter").values.nodeSelector["llm-platform.io/pool"] = "g5";
     });
     expect(unschedulablePods(m)).toEqual([
-      "chart karpenter: controller Deployment: no node source admits it (node group system: nodeSelector llm-platform.io/pool=g5; node group g5: taint nvidia.com/gpu=true:NoSchedule not tolerated; NodePool gpu-spot: nodeSelector llm-platform.io/pool=g5; NodePool cpu: nodeSelector llm-platform.io/pool=g5)",
+      "chart karpenter: controller Deployment: no node source admits it (node group system: nodeSelector llm-platform.io/pool=g5; node group g5: taint nvidia.com/gpu=true:NoSchedule not tolerated; NodePool cpu: nodeSelector llm-platform.io/pool=g5; NodePool gpu-spot: nodeSelector llm-platform.io/pool=g5)",
     ]);
   });
 
@@ -153,10 +153,10 @@ describe("check 6 seeded mutations", () => {
 
   it("replicas.min beyond the node groups at minNodes", async () => {
     const m = mutated(await stack("prod"), (find) => {
-      find(MNG, "gpu-nodegroups-p5").scalingConfig.minSize = 1;
+      find(MNG, "gpu-nodegroups-p5").scalingConfig.minSize = 3;
     });
     expect(renderedCapacityProblems(m)).toEqual([
-      "Deployment inference/vllm-gpt-oss-120b: replicas.min: 2 replicas need 2 H100 GPUs without an autoscaler; node group p5 holds 1 at minNodes; only 1 fit — raise gpuPools.p5.minNodes or lower replicas.min",
+      "Deployment inference/vllm-gpt-oss-20b: replicas.min: 2 replicas need 2 H100 GPUs without an autoscaler; node group p5 holds 3 at minNodes, shared with vllm-gpt-oss-120b; only 1 fit beside them — raise gpuPools.p5.minNodes or lower replicas.min",
     ]);
   });
 
@@ -168,7 +168,8 @@ describe("check 6 seeded mutations", () => {
       }
     });
     expect(renderedCapacityProblems(m)).toEqual([
-      "Deployment inference/vllm-gpt-oss-120b: replicas.max: 4 replicas need 4 H100 GPUs; node group p5 holds 2 at minNodes and no Karpenter NodePool offers h100 — add p5.4xlarge to karpenter.gpuSpot.instanceTypes or lower replicas.max",
+      "Deployment inference/vllm-gpt-oss-120b: node affinity: no Karpenter NodePool offers h100 for burst or replacement capacity beside node group p5 — add p5.4xlarge to karpenter.gpuSpot.instanceTypes",
+      "Deployment inference/vllm-gpt-oss-20b: replicas.max: 3 replicas need 3 H100 GPUs; node group p5 holds 4 at minNodes, shared with vllm-gpt-oss-120b and no Karpenter NodePool offers h100 — add p5.4xlarge to karpenter.gpuSpot.instanceTypes or lower replicas.max",
     ]);
   });
 
@@ -176,11 +177,10 @@ describe("check 6 seeded mutations", () => {
     const m = mutated(await stack("prod"), (find) => {
       find(SCALED, "vllm-gpt-oss-20b").spec.maxReplicaCount = 30;
     });
-    // Placed before it (embeddings first, then 120b): 7 baseline g5 nodes, 3 g5.2xlarge and 2
-    // p5.4xlarge from gpu-spot (608 of 1024 GiB). 20b then gets 13 more there (memory) and 8 from
-    // gpu-on-demand (its GPU limit): 21 of 30.
+    // 20b on H100 (pool p5, shared with 120b): the managed p5 group and the NodePools' limits
+    // place only 5 of 30.
     expect(renderedCapacityProblems(m)).toEqual([
-      "Deployment inference/vllm-gpt-oss-20b: replicas.max: 30 replicas need 30 A10G GPUs; node group g5 holds 7 at minNodes, shared with tei-embed, tei-rerank and Karpenter NodePools gpu-spot, gpu-on-demand reach their limits with only 21 placed — raise karpenter.gpuSpot.limits or karpenter.gpuOnDemand.limits or lower replicas.max",
+      "Deployment inference/vllm-gpt-oss-20b: replicas.max: 30 replicas need 30 H100 GPUs; node group p5 holds 4 at minNodes, shared with vllm-gpt-oss-120b and Karpenter NodePools gpu-spot, gpu-on-demand reach their limits with only 5 placed — raise karpenter.gpuSpot.limits or karpenter.gpuOnDemand.limits or lower replicas.max",
     ]);
   });
 
