@@ -114,13 +114,64 @@ describe("the baseline counts CPU replicas.min on Karpenter's CPU pool", () => {
     const [l] = cpuPoolMinReplicaLines(small.resources, { spotDiscount: 0.6 });
     // Two 0.5-CPU / 2-GiB replicas fit one m5.large (1.43 CPU, 5.05 GiB allocatable).
     expect(l?.item).toBe("Karpenter NodePool cpu: 1 x m5.large (on-demand) for CPU replicas.min no node group admits");
-    expect(l?.baselineMonthlyUsd).toBe(monthly(0.096));
+    expect(l?.baselineMonthlyUsd).toBeCloseTo(monthly(0.096), 2);
 
     const zero = await stackWith("dev", (raw) => {
       devBefore(raw);
       for (const role of ["embed", "rerank"]) raw["llm-platform:embeddings"][role].replicas = { min: 0, max: 2 };
     });
     expect(cpuPoolMinReplicaLines(zero.resources, { spotDiscount: 0.6 })).toEqual([]);
+  });
+});
+
+describe("cpuPoolMinReplicaLines on hand-made resources", () => {
+  const pool = (capacity: string[], cpuLimit: string) => ({
+    type: "kubernetes:karpenter.sh/v1:NodePool",
+    name: "np",
+    inputs: {
+      metadata: { name: "cpu" },
+      spec: {
+        limits: { cpu: cpuLimit, memory: "64Gi", "nvidia.com/gpu": "0" },
+        template: {
+          metadata: { labels: { "llm-platform.io/pool": "cpu" } },
+          spec: { requirements: [{ key: "karpenter.sh/capacity-type", operator: "In", values: capacity }, { key: "node.kubernetes.io/instance-type", operator: "In", values: ["m5.large", "m5.xlarge"] }] },
+        },
+      },
+    },
+  });
+  const group = { type: MNG, name: "system", inputs: { instanceTypes: ["t3.xlarge"], labels: { "llm-platform.io/pool": "system" }, scalingConfig: { minSize: 2, desiredSize: 2, maxSize: 3 } } };
+  const deployment = (name: string, replicas: number, affinityPools: string[], cpu = "2") => ({
+    type: DEPLOYMENT,
+    name,
+    inputs: {
+      metadata: { name, namespace: "ns" },
+      spec: {
+        replicas,
+        template: {
+          spec: {
+            affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "llm-platform.io/pool", operator: "In", values: affinityPools }] }] } } },
+            containers: [{ name: "c", resources: { requests: { cpu, memory: "1Gi" } } }],
+          },
+        },
+      },
+    },
+  });
+
+  it("prices a spot-only pool at the discount, skips pods a node group admits, and says what its limits leave pending", () => {
+    const resources = [group, pool(["spot"], "8"), deployment("only-cpu", 3, ["cpu"]), deployment("either", 4, ["cpu", "system"])];
+    const [l, ...rest] = cpuPoolMinReplicaLines(resources, { spotDiscount: 0.6 });
+    expect(rest).toEqual([]);
+    // 3 replicas of 2 CPU: one m5.xlarge each (3.42 CPU allocatable); the 8-CPU limit stops at two nodes.
+    expect(l!.item).toBe("Karpenter NodePool cpu: 2 x m5.xlarge (spot) for CPU replicas.min no node group admits");
+    expect(l!.baselineMonthlyUsd).toBeCloseTo(monthly(2 * 0.192 * 0.4), 2);
+    expect(l!.basis).toContain("3 replica(s) of Deployment ns/only-cpu");
+    expect(l!.basis).toContain("1 replica(s) do not fit within the pool's limits and stay pending");
+    expect(l!.basis).not.toContain("either");
+  });
+
+  it("prices a pool that may launch on-demand at on-demand, and counts nothing without such pods", () => {
+    expect(cpuPoolMinReplicaLines([group, pool(["spot", "on-demand"], "16"), deployment("only-cpu", 1, ["cpu"], "1")], { spotDiscount: 0.6 })[0]!.baselineMonthlyUsd).toBeCloseTo(monthly(0.096), 2);
+    expect(cpuPoolMinReplicaLines([group, pool(["on-demand"], "16"), deployment("either", 2, ["cpu", "system"])], { spotDiscount: 0.6 })).toEqual([]);
   });
 });
 
