@@ -32,6 +32,7 @@ import { PORTS, WORKLOAD } from "./network-security";
 import { cronTriggers, predictiveTrigger, wakeTrigger } from "./model-scaling";
 import { coldStartEstimate } from "../infra/coldstart";
 import { replicaCapacity, SCALE_DOWN_WINDOW_SECONDS, SCALE_UP_WINDOW_SECONDS } from "../infra/scaling-sim";
+import { SLO_ANNOTATIONS } from "../infra/unit-economics";
 import { s3FetchContainer } from "./weights";
 import { COMPILE_CACHE_MOUNT, COMPILE_CACHE_VOLUME, compileCacheEnv, compileCacheSeedContainer, compileCacheVolume } from "./compile-cache";
 import { containerSecurityContext, podSecurityContext, type Hardening } from "./pod-security";
@@ -237,7 +238,16 @@ export function modelServerDeployment(s: ModelServerSpec): k8s.apps.v1.Deploymen
     ...(s.otlpEndpoint ? [{ name: "OTEL_SERVICE_NAME", value: name }] : []),
   ];
   return {
-    metadata: { name, namespace: s.namespace, labels: modelLabels(s.key) },
+    metadata: {
+      name,
+      namespace: s.namespace,
+      labels: modelLabels(s.key),
+      // The SLO the capacity policies check this Deployment against (policies/capacity-slo.ts).
+      annotations: {
+        [SLO_ANNOTATIONS.ttftP95Ms]: String(s.cfg.slo.ttftP95Ms),
+        ...(s.cfg.slo.throughputTokensPerSecond !== undefined ? { [SLO_ANNOTATIONS.throughputTokensPerSecond]: String(s.cfg.slo.throughputTokensPerSecond) } : {}),
+      },
+    },
     spec: {
       // KEDA owns the replica count; this is only the initial value.
       replicas: Math.max(1, s.cfg.replicas.min),

@@ -33,6 +33,16 @@ import type { LlmModelKey } from "./catalog/models";
 import { replicaThroughputAtSlo, type Basis, type ReplicaThroughput } from "./catalog/throughput";
 import type { ModelConfig, PlatformConfig } from "./config";
 
+/**
+ * Annotations on each vLLM Deployment that carry its SLO from the stack file
+ * (`models.<k>.slo`), so that the capacity policies read the one source the program renders
+ * instead of a copy in the policy pack's config.
+ */
+export const SLO_ANNOTATIONS = {
+  ttftP95Ms: "llm-platform.io/slo-ttft-p95-ms",
+  throughputTokensPerSecond: "llm-platform.io/slo-throughput-tokens-per-second",
+} as const;
+
 export interface EconomicsSettings {
   readonly targetUtilization: number;
   readonly promptTokensP95: number;

@@ -10,9 +10,9 @@
  * the `llm-platform.io/pool` its node affinity names), its KEDA ScaledObject (min/max replicas)
  * and the managed node group of that pool (instance type: GPU and price; capacity type). The
  * per-replica figure comes from infra/catalog/throughput.ts `replicaThroughputAtSlo` and the price
- * from infra/unit-economics.ts, the same functions the plan's table uses. The SLO targets come
- * from this policy's config (policies/config/<stack>.json), kept equal to the stack file's
- * `models.<k>.slo` (tests/unit-economics.test.ts checks it).
+ * from infra/unit-economics.ts, the same functions the plan's table uses. The SLO targets are the
+ * stack file's `models.<k>.slo`, read from the Deployment's annotations (`SLO_ANNOTATIONS`), so
+ * there is one source for them.
  */
 import type { PolicyConfigSchema, PolicyResource, StackValidationPolicy } from "@pulumi/policy";
 import { HOSTED_REFERENCE_PRICES } from "llm-platform-infra/catalog/hosted-prices";
@@ -20,11 +20,11 @@ import { requireInstanceType, type GpuModel } from "llm-platform-infra/catalog/i
 import { LLM_MODEL_KEYS, type LlmModelKey } from "llm-platform-infra/catalog/models";
 import { replicaThroughputAtSlo, type ReplicaThroughput } from "llm-platform-infra/catalog/throughput";
 import { smallestGpuType } from "llm-platform-infra/capacity";
-import { replicaHourlyUsd, usdPerMillionOutputTokens } from "llm-platform-infra/unit-economics";
+import { replicaHourlyUsd, SLO_ANNOTATIONS, usdPerMillionOutputTokens } from "llm-platform-infra/unit-economics";
 import { countableNodeGroups, nodeGroupView, POOL_LABEL } from "./lib/capacity";
 import { SCALED_OBJECT, walk } from "./lib/k8s";
 import { configOf, propsOf } from "./lib/policy";
-import { arr, get, isRecord, num, record, str, strings } from "./lib/props";
+import { arr, get, isRecord, num, record, str, stringMap, strings } from "./lib/props";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const MODEL_LABEL = "llm-platform.io/model";
@@ -35,8 +35,6 @@ export interface ModelSloTarget {
 }
 
 export interface CapacitySloConfig {
-  /** Per model key: keep equal to the stack file's models.<k>.slo. */
-  readonly models: Readonly<Record<string, ModelSloTarget>>;
   /** Keep equal to economics.promptTokensP95. */
   readonly promptTokensP95: number;
 }
@@ -64,6 +62,8 @@ export interface ServedModel {
   readonly instanceType?: string;
   readonly spot: boolean;
   readonly replicas: { readonly min: number; readonly max: number };
+  /** From the Deployment's SLO annotations; undefined when it carries none. */
+  readonly slo?: ModelSloTarget;
 }
 
 function argValue(args: readonly string[], flag: string): string | undefined {
@@ -99,6 +99,11 @@ export function servedModels(resources: readonly PolicyResource[]): ServedModel[
     });
     const sp = scaler ? propsOf(scaler) : undefined;
     const fixed = num(get(p, "spec", "replicas")) ?? 1;
+    const ann = stringMap(get(p, "metadata", "annotations"));
+    const ttft = Number(ann[SLO_ANNOTATIONS.ttftP95Ms]);
+    const throughput = Number(ann[SLO_ANNOTATIONS.throughputTokensPerSecond]);
+    const slo: ModelSloTarget | undefined =
+      ttft > 0 ? { ttftP95Ms: ttft, ...(throughput > 0 ? { throughputTokensPerSecond: throughput } : {}) } : undefined;
     out.push({
       resource: r,
       model: model as LlmModelKey,
@@ -108,6 +113,7 @@ export function servedModels(resources: readonly PolicyResource[]): ServedModel[
       ...(t?.gpu ? { gpu: t.gpu.model, instanceType: t.name } : {}),
       spot: group?.capacityType === "SPOT",
       replicas: sp ? { min: num(get(sp, "spec", "minReplicaCount")) ?? 0, max: num(get(sp, "spec", "maxReplicaCount")) ?? 100 } : { min: fixed, max: fixed },
+      ...(slo ? { slo } : {}),
     });
   }
   return out;
@@ -121,22 +127,12 @@ function perReplica(m: ServedModel, target: ModelSloTarget, promptTokensP95: num
 const tok = (n: number) => Math.round(n).toLocaleString("en-US");
 
 const sloSchema: PolicyConfigSchema["properties"] = {
-  models: {
-    type: "object",
-    default: {},
-    description: "Per model key, its SLO: keep equal to models.<k>.slo in the stack file. A model without a throughput target is not checked.",
-    additionalProperties: {
-      type: "object",
-      properties: { ttftP95Ms: { type: "number", exclusiveMinimum: 0 }, throughputTokensPerSecond: { type: "number", exclusiveMinimum: 0 } },
-      required: ["ttftP95Ms"],
-    },
-  },
   promptTokensP95: { type: "integer", minimum: 16, default: 1024, description: "Keep equal to economics.promptTokensP95." },
 };
 
 function forEachTarget(resources: readonly PolicyResource[], c: CapacitySloConfig, check: (m: ServedModel, target: ModelSloTarget & { throughputTokensPerSecond: number }, per: ReplicaThroughput | undefined) => void): void {
   for (const m of servedModels(resources)) {
-    const target = c.models[m.model];
+    const target = m.slo;
     if (!target?.throughputTokensPerSecond) continue;
     check(m, { ...target, throughputTokensPerSecond: target.throughputTokensPerSecond }, perReplica(m, target, c.promptTokensP95));
   }
@@ -212,7 +208,7 @@ export const tokenCostVsHosted: StackValidationPolicy = {
   validateStack: (args, report) => {
     const c = configOf<TokenCostConfig>(args);
     for (const m of servedModels(args.resources)) {
-      const target = c.models[m.model];
+      const target = m.slo;
       if (!target || !m.instanceType) continue;
       const per = perReplica(m, target, c.promptTokensP95)!;
       const tokens = per.tokensPerSecond > 0 ? per.tokensPerSecond : per.saturationTokensPerSecond;

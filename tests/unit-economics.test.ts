@@ -22,7 +22,7 @@ import {
   type UnitEconomicsConfig,
 } from "../infra/unit-economics";
 import { HELM_RELEASE_TYPE } from "../stacks/plan/render";
-import { CAPACITY_SLO_CASES } from "./support/capacity-slo-cases";
+import { CAPACITY_SLO_CASES, sloAnnotations, withSlo } from "./support/capacity-slo-cases";
 import { check } from "./support/policy-harness";
 import { ofType, readStackConfig, stack, STACKS } from "./support/stacks";
 
@@ -186,15 +186,17 @@ describe("prod's committed config", () => {
 });
 
 describe("the capacity policies", () => {
-  const prodTargets = { "gpt-oss-20b": { ttftP95Ms: 150, throughputTokensPerSecond: 5000 }, "gpt-oss-120b": { ttftP95Ms: 300, throughputTokensPerSecond: 2000 } };
-
-  it("keep their SLO targets and economics settings equal to the stack files", () => {
-    for (const env of ["staging", "prod"]) {
-      const pc = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policies", "config", `${env}.json`), "utf8"));
+  it("read each model's SLO from its Deployment, as the stack file states it, and keep the economics settings equal to the stack files", async () => {
+    for (const env of ["staging", "prod"] as const) {
+      const r = await stack(env);
       const raw = readStackConfig(env) as Record<string, any>;
-      const models = raw["llm-platform:models"];
+      for (const [k, m] of Object.entries<any>(raw["llm-platform:models"])) {
+        const d = r.resources.find((x: any) => x.type === "kubernetes:apps/v1:Deployment" && x.inputs.metadata.labels?.["llm-platform.io/model"] === k)!;
+        expect((d.inputs as any).metadata.annotations).toMatchObject(sloAnnotations({ ttftP95Ms: m.slo.ttftP95Ms, throughputTokensPerSecond: m.slo.throughputTokensPerSecond }));
+      }
+      const pc = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "policies", "config", `${env}.json`), "utf8"));
       for (const name of ["capacity-slo-at-max", "capacity-slo-baseline", "token-cost-vs-hosted"]) {
-        for (const [k, m] of Object.entries<any>(models)) expect(pc[name].models[k]).toEqual({ ttftP95Ms: m.slo.ttftP95Ms, throughputTokensPerSecond: m.slo.throughputTokensPerSecond });
+        expect(pc[name].models).toBeUndefined();
         expect(pc[name].promptTokensP95).toBe(raw["llm-platform:economics"]?.promptTokensP95 ?? 1024);
       }
       expect(pc["token-cost-vs-hosted"].spotDiscount).toBe(raw["llm-platform:budget"].spotDiscount);
@@ -204,13 +206,13 @@ describe("the capacity policies", () => {
 
   it("pass prod's committed resources", async () => {
     const r = await stack("prod");
-    expect(await check("capacity-slo-at-max", r.resources, { models: prodTargets })).toEqual([]);
-    expect(await check("capacity-slo-baseline", r.resources, { models: prodTargets, baselineShare: 0.5 })).toEqual([]);
+    expect(await check("capacity-slo-at-max", r.resources)).toEqual([]);
+    expect(await check("capacity-slo-baseline", r.resources, { baselineShare: 0.5 })).toEqual([]);
   });
 
   it("fail when replicas.max cannot carry the target, naming the replica count that would", async () => {
     const r = await stack("prod");
-    const v = await check("capacity-slo-at-max", r.resources, { models: { ...prodTargets, "gpt-oss-20b": { ttftP95Ms: 150, throughputTokensPerSecond: 30000 } } });
+    const v = await check("capacity-slo-at-max", withSlo(r.resources, "gpt-oss-20b", { ttftP95Ms: 150, throughputTokensPerSecond: 30000 }));
     expect(v).toHaveLength(1);
     // One H100 replica: 9,064.4 x (1 - 33.4/150) = 7,047 tok/s -> 5 replicas for 30,000.
     expect(v[0]!.message).toMatch(/gpt-oss-20b on 1 x h100\): maximum 3 replica\(s\) x 7,047 tok\/s .* below 30,000 \[estimate.*raise models\.gpt-oss-20b\.replicas\.max to 5/);
@@ -218,27 +220,27 @@ describe("the capacity policies", () => {
 
   it("fail the baseline when replicas.min covers less than the configured share", async () => {
     const r = await stack("prod");
-    const v = await check("capacity-slo-baseline", r.resources, { models: prodTargets, baselineShare: 1, promptTokensP95: 1024 });
+    const v = await check("capacity-slo-baseline", r.resources, { baselineShare: 1, promptTokensP95: 1024 });
     expect(v).toEqual([]);
-    const v2 = await check("capacity-slo-baseline", r.resources, { models: { ...prodTargets, "gpt-oss-120b": { ttftP95Ms: 300, throughputTokensPerSecond: 5000 } }, baselineShare: 1 });
+    const v2 = await check("capacity-slo-baseline", withSlo(r.resources, "gpt-oss-120b", { ttftP95Ms: 300, throughputTokensPerSecond: 5000 }), { baselineShare: 1 });
     expect(v2.map((x) => x.message)).toEqual([expect.stringMatching(/gpt-oss-120b .*baseline \(100% of the SLO throughput\): 2 replica\(s\) .* below 5,000 .*raise models\.gpt-oss-120b\.replicas\.min to 3/)]);
   });
 
   it("say no replica count suffices where the GPU cannot reach the TTFT target (staging's 20b on A10G)", async () => {
     const r = await stack("staging");
-    const v = await check("capacity-slo-at-max", r.resources, { models: { "gpt-oss-20b": { ttftP95Ms: 150, throughputTokensPerSecond: 500 } } });
+    const v = await check("capacity-slo-at-max", withSlo(r.resources, "gpt-oss-20b", { ttftP95Ms: 150, throughputTokensPerSecond: 500 }));
     expect(v.map((x) => x.message)).toEqual([expect.stringMatching(/no replica count suffices on a10g/)]);
   });
 
   it("flag $/token above the hosted reference, and not below it", async () => {
     const r = await stack("prod");
-    const cfg = { models: prodTargets, targetUtilization: 0.6, inputTokensPerOutputToken: 1.1, spotDiscount: 0.6 };
+    const cfg = { targetUtilization: 0.6, inputTokensPerOutputToken: 1.1, spotDiscount: 0.6 };
     const v = await check("token-cost-vs-hosted", r.resources, cfg);
     // 120b on one H100 on-demand: $6.88/h over 2,258 tok/s x 60% -> $1.41 per 1M against $0.60 + 1.1 x $0.15.
     expect(v.some((x) => /gpt-oss-120b on 1 x p5\.4xlarge, on-demand\): \$1\.41\d per 1M .*above the hosted reference \$0\.765/.test(x.message))).toBe(true);
-    const cheap = await check("token-cost-vs-hosted", r.resources, { ...cfg, targetUtilization: 1, models: { "gpt-oss-120b": prodTargets["gpt-oss-120b"] } });
-    // At full use: $6.88 / (2,258 x 3600) x 1e6 = $0.846 > $0.765 still; at the lowest-priced rate the gap only grows.
-    expect(cheap).toHaveLength(1);
+    const cheap = await check("token-cost-vs-hosted", r.resources, { ...cfg, targetUtilization: 1 });
+    // At full use: 120b $6.88 / (2,258 x 3600) x 1e6 = $0.846 > $0.765 still; 20b $6.88 / (7,047 x 3600) x 1e6 = $0.271 < $0.316.
+    expect(cheap.map((x) => x.message)).toEqual([expect.stringMatching(/gpt-oss-120b on 1 x p5\.4xlarge/)]);
   });
 });
 
