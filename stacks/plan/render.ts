@@ -169,7 +169,9 @@ export function summary(doc: PlanDocument, config: PlatformConfig | undefined, w
   }
   out.push("");
   out.push("Estimated monthly cost (USD)");
-  const lines = [...doc.cost.lines].sort((a, b) => b.maxMonthlyUsd - a.maxMonthlyUsd);
+  // By the larger of the two figures: a line priced only at baseline (minimum replicas placed on
+  // Karpenter capacity) must not hide among the "more lines".
+  const lines = [...doc.cost.lines].sort((a, b) => Math.max(b.maxMonthlyUsd, b.baselineMonthlyUsd) - Math.max(a.maxMonthlyUsd, a.baselineMonthlyUsd));
   const w = Math.min(70, Math.max(...lines.map((l) => l.item.length), 20));
   out.push(`  ${"item".padEnd(w)}  ${"baseline".padStart(12)}  ${"maximum".padStart(12)}`);
   for (const l of lines.slice(0, maxLines)) out.push(`  ${l.item.slice(0, w).padEnd(w)}  ${usd(l.baselineMonthlyUsd).padStart(12)}  ${usd(l.maxMonthlyUsd).padStart(12)}`);
