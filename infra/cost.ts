@@ -25,6 +25,7 @@
  * the budget policy fails.
  */
 import { allocatable, type Resources } from "./capacity";
+import { admissionMismatch, parseQuantity, podRequests } from "./kube-scheduling";
 import { CACHE_NODE_TYPES, DB_INSTANCE_CLASSES, HOURS_PER_MONTH, INSTANCE_TYPES, karpenterLabels, kubeletLabels, SERVICE_PRICES, type InstanceType } from "./catalog/instances";
 
 export interface CostResource {
@@ -67,18 +68,10 @@ export interface CostOptions {
   readonly minReplicaNodes?: readonly { readonly pool: string; readonly instanceType: string; readonly capacity: "spot" | "on-demand" }[];
 }
 
+export { parseQuantity };
+
 const round2 = (n: number) => Math.round(n * 100) / 100;
 const monthly = (hourly: number) => hourly * HOURS_PER_MONTH;
-
-/** Parses a Kubernetes quantity ("384Gi", "16", "500m") to a number of base units (bytes, cores). */
-export function parseQuantity(q: unknown): number | undefined {
-  if (typeof q === "number") return q;
-  if (typeof q !== "string") return undefined;
-  const m = /^([0-9.]+)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/.exec(q.trim());
-  if (!m) return undefined;
-  const mult: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
-  return Number(m[1]) * (m[2] ? mult[m[2]]! : 1);
-}
 
 function get(o: unknown, ...path: string[]): unknown {
   let cur = o;
@@ -241,55 +234,10 @@ interface NodeLabels {
   readonly taints: readonly { readonly key: string; readonly value?: string; readonly effect: string }[];
 }
 
+/** Whether a node with these labels and taints admits the pod spec (infra/kube-scheduling.ts). */
+const admitsNode = (spec: unknown, node: NodeLabels): boolean => admissionMismatch(spec, node.labels, node.taints) === undefined;
+
 const TAINT_EFFECTS: Readonly<Record<string, string>> = { NO_SCHEDULE: "NoSchedule", NO_EXECUTE: "NoExecute", PREFER_NO_SCHEDULE: "PreferNoSchedule" };
-
-/** A node selector requirement against a node's labels (Kubernetes semantics, as tests/cluster/scheduling.ts `matchesRequirement`). */
-function matches(labels: Readonly<Record<string, string>>, r: { key: string; operator: string; values?: string[] }): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
-  const v = labels[r.key];
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case "In":
-      return has && values.includes(v!);
-    case "NotIn":
-      return !has || !values.includes(v!);
-    case "Exists":
-      return has;
-    case "DoesNotExist":
-      return !has;
-    case "Gt":
-      return has && /^-?\d+$/.test(v!) && Number(v) > Number(values[0]);
-    case "Lt":
-      return has && /^-?\d+$/.test(v!) && Number(v) < Number(values[0]);
-    default:
-      return false;
-  }
-}
-
-/** Whether a pod spec's nodeSelector, required node affinity and tolerations admit a node. */
-function admits(spec: unknown, node: NodeLabels): boolean {
-  const selector = (get(spec, "nodeSelector") as Record<string, string> | undefined) ?? {};
-  if (Object.entries(selector).some(([k, v]) => node.labels[k] !== v)) return false;
-  const terms = get(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms") as { matchExpressions?: { key: string; operator: string; values?: string[] }[] }[] | undefined;
-  if (terms && !terms.some((t) => (t.matchExpressions ?? []).every((e) => matches(node.labels, e)))) return false;
-  const tolerations = (get(spec, "tolerations") as { key?: string; operator?: string; value?: string; effect?: string }[] | undefined) ?? [];
-  return node.taints.every(
-    (t) =>
-      t.effect === "PreferNoSchedule" ||
-      tolerations.some((x) => (!x.effect || x.effect === t.effect) && (x.operator === "Exists" ? !x.key || x.key === t.key : x.key === t.key && (x.value ?? "") === (t.value ?? ""))),
-  );
-}
-
-/** A pod's requests: containers summed, init containers at their largest; limits stand in for missing requests (as the scheduler reads them). */
-function podRequests(spec: unknown): Resources {
-  const one = (c: unknown): Resources => {
-    const q = (k: string) => parseQuantity(get(c, "resources", "requests", k) ?? get(c, "resources", "limits", k)) ?? 0;
-    return { cpu: q("cpu"), memoryGiB: q("memory") / GIB, gpus: q("nvidia.com/gpu") };
-  };
-  const list = (k: string) => (Array.isArray(get(spec, k)) ? (get(spec, k) as unknown[]) : []);
-  const sum = list("containers").map(one).reduce((a, b) => ({ cpu: a.cpu + b.cpu, memoryGiB: a.memoryGiB + b.memoryGiB, gpus: a.gpus + b.gpus }), { cpu: 0, memoryGiB: 0, gpus: 0 });
-  return list("initContainers").map(one).reduce((a, b) => ({ cpu: Math.max(a.cpu, b.cpu), memoryGiB: Math.max(a.memoryGiB, b.memoryGiB), gpus: Math.max(a.gpus, b.gpus) }), sum);
-}
 
 /** A workload's minimum replicas: its ScaledObject's minReplicaCount (KEDA default 0), else its HPA's minReplicas (default 1), else spec.replicas (default 1). */
 function minReplicas(r: CostResource, resources: readonly CostResource[]): number {
@@ -343,7 +291,7 @@ export function cpuPoolMinReplicaLines(resources: readonly CostResource[], opts:
     for (const w of workloads) {
       const podSpec = get(w.inputs, "spec", "template", "spec");
       const req = podRequests(podSpec);
-      if (req.gpus > 0 || groupNodes.some((n) => admits(podSpec, n)) || !shapes.some((s) => admits(podSpec, s.node))) continue;
+      if (req.gpus > 0 || groupNodes.some((n) => admitsNode(podSpec, n)) || !shapes.some((s) => admitsNode(podSpec, s.node))) continue;
       const subject = `${w.type.endsWith("StatefulSet") ? "StatefulSet" : "Deployment"} ${String(get(w.inputs, "metadata", "namespace"))}/${String(get(w.inputs, "metadata", "name"))}`;
       for (let i = 0; i < minReplicas(w, resources); i++) replicas.push({ subject, req });
     }

@@ -25,15 +25,12 @@
 import { GPU_TAINT, POOL_LABEL } from "../../components/node-groups";
 import { capacityProblems, allocatable, GPU_NODEPOOLS, type GpuDemand, type NodeGroupSupply, type NodePoolSupply, type NodeSource, type Resources } from "../../infra/capacity";
 import { INSTANCE_TYPES, karpenterLabels, kubeletLabels, requireInstanceType, type InstanceType } from "../../infra/catalog/instances";
-import { parseQuantity } from "../../infra/cost";
+import { admissionMismatch, matchesRequirement, parseQuantity, podRequests, tolerates, type Requirement, type Taint } from "../../infra/kube-scheduling";
 import { chartPlacementPods } from "./chart-pods";
-import type { ClusterModel, PodTemplate } from "./model";
 
-export interface Taint {
-  readonly key: string;
-  readonly value?: string;
-  readonly effect: string;
-}
+// The scheduler's matching lives in the ground floor (infra/kube-scheduling.ts), shared with the cost model.
+export { matchesRequirement, podRequests, tolerates, type Requirement, type Taint };
+import type { ClusterModel, PodTemplate } from "./model";
 
 /** One shape of node a source may bring up. */
 export interface NodeShape {
@@ -58,63 +55,9 @@ const MNG = "eks:index:ManagedNodeGroup";
 const EFFECTS: Record<string, string> = { NO_SCHEDULE: "NoSchedule", NO_EXECUTE: "NoExecute", PREFER_NO_SCHEDULE: "PreferNoSchedule" };
 const GIB = 1024 ** 3;
 
-export interface Requirement {
-  readonly key: string;
-  readonly operator: string;
-  readonly values?: readonly string[];
-}
-
-/** A node selector requirement against a node's labels (Kubernetes semantics; Gt/Lt compare integers). */
-export function matchesRequirement(labels: Readonly<Record<string, string>>, r: Requirement): boolean {
-  const has = Object.prototype.hasOwnProperty.call(labels, r.key);
-  const v = labels[r.key];
-  const values = r.values ?? [];
-  switch (r.operator) {
-    case "In":
-      return has && values.includes(v!);
-    case "NotIn":
-      return !has || !values.includes(v!);
-    case "Exists":
-      return has;
-    case "DoesNotExist":
-      return !has;
-    case "Gt":
-      return has && /^-?\d+$/.test(v!) && Number(v) > Number(values[0]);
-    case "Lt":
-      return has && /^-?\d+$/.test(v!) && Number(v) < Number(values[0]);
-    default:
-      return false;
-  }
-}
-
-/** Kubernetes toleration matching: effect (empty matches all), then Exists (empty key matches all) or Equal. */
-export function tolerates(tolerations: readonly any[] | undefined, t: Taint): boolean {
-  return (tolerations ?? []).some(
-    (x) =>
-      (!x.effect || x.effect === t.effect) &&
-      (x.operator === "Exists" ? !x.key || x.key === t.key : x.key === t.key && (x.value ?? "") === (t.value ?? "")),
-  );
-}
-
 /** Why a node shape's labels or taints turn the pod away, or undefined when they admit it. */
 export function labelAndTaintMismatch(spec: Record<string, any>, shape: NodeShape): string | undefined {
-  for (const [k, v] of Object.entries<string>(spec.nodeSelector ?? {})) if (shape.labels[k] !== v) return `nodeSelector ${k}=${v}`;
-  const terms: any[] | undefined = spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
-  if (terms && !terms.some((term) => (term.matchExpressions ?? []).every((e: Requirement) => matchesRequirement(shape.labels, e))))
-    return "required node affinity";
-  for (const t of shape.taints) if (t.effect !== "PreferNoSchedule" && !tolerates(spec.tolerations, t)) return `taint ${t.key}=${t.value ?? ""}:${t.effect} not tolerated`;
-  return undefined;
-}
-
-/** The pod's effective requests: containers summed, init containers at their largest; limits stand in for missing requests. */
-export function podRequests(spec: Record<string, any>): Resources {
-  const one = (c: any): Resources => {
-    const q = (k: string) => parseQuantity(c?.resources?.requests?.[k] ?? c?.resources?.limits?.[k]) ?? 0;
-    return { cpu: q("cpu"), memoryGiB: q("memory") / GIB, gpus: q("nvidia.com/gpu") };
-  };
-  const sum = (spec.containers ?? []).map(one).reduce((a: Resources, b: Resources) => ({ cpu: a.cpu + b.cpu, memoryGiB: a.memoryGiB + b.memoryGiB, gpus: a.gpus + b.gpus }), { cpu: 0, memoryGiB: 0, gpus: 0 });
-  const init = (spec.initContainers ?? []).map(one);
-  return init.reduce((a: Resources, b: Resources) => ({ cpu: Math.max(a.cpu, b.cpu), memoryGiB: Math.max(a.memoryGiB, b.memoryGiB), gpus: Math.max(a.gpus, b.gpus) }), sum);
+  return admissionMismatch(spec, shape.labels, shape.taints);
 }
 
 function fitMismatch(req: Resources, t: InstanceType): string | undefined {
