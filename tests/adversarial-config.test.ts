@@ -18,7 +18,7 @@ import { instanceType } from "../infra/catalog/instances";
 import { MODELS } from "../infra/catalog/models";
 import { REGIONS } from "../infra/catalog/regions";
 import { EKS_SUPPORT_CALENDAR, eksSupportPhase } from "../infra/catalog/versions";
-import { ConfigError, parsePlatformConfig, PROJECT } from "../infra/config";
+import { parsePlatformConfig, PROJECT } from "../infra/config";
 import { budgetAgreementProblems } from "../policies/cost";
 import { readPolicyConfig } from "../stacks/plan/policies";
 import { plan } from "../stacks/plan/plan";
@@ -30,32 +30,14 @@ import { referenceProblems } from "./cluster/references";
 import { secretsProblems } from "./cluster/secrets";
 import { check, deployment, res } from "./support/policy-harness";
 import { readStackConfig, stackWith } from "./support/stacks";
+import { rawOf, problems } from "./support/config";
 
 type Raw = Record<string, any>;
 type Stack = "dev" | "staging" | "prod";
 
 /** The stack file's config map as parsePlatformConfig takes it. */
-function rawOf(stack: Stack): Raw {
-  const raw: Raw = {};
-  for (const [k, v] of Object.entries(readStackConfig(stack))) {
-    if (k === "aws:region") raw.region = v;
-    else if (k.startsWith(`${PROJECT}:`)) raw[k.slice(PROJECT.length + 1)] = structuredClone(v);
-  }
-  return raw;
-}
 
 /** The problems a mutated stack config has (none: []). */
-function problems(stack: Stack, mutate: (raw: Raw) => void): { path: string; message: string }[] {
-  const raw = rawOf(stack);
-  mutate(raw);
-  try {
-    parsePlatformConfig(raw, stack);
-  } catch (e) {
-    if (e instanceof ConfigError) return [...e.issues];
-    throw e;
-  }
-  return [];
-}
 
 const OUT = path.join(os.tmpdir(), "llm-platform-adversarial");
 

@@ -2,31 +2,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError, parsePlatformConfig, PROJECT, type PlatformConfig } from "../infra/config";
+import { ConfigError, parsePlatformConfig, type PlatformConfig } from "../infra/config";
 import { plan } from "../stacks/plan/plan";
 import { readStackConfig, STACKS } from "./support/stacks";
+import { rawOf, problems } from "./support/config";
 
 /** The stack file's config map as parsePlatformConfig takes it. */
-function rawOf(stack: string): Record<string, any> {
-  const raw: Record<string, any> = {};
-  for (const [k, v] of Object.entries(readStackConfig(stack))) {
-    if (k === "aws:region") raw.region = v;
-    else if (k.startsWith(`${PROJECT}:`)) raw[k.slice(PROJECT.length + 1)] = structuredClone(v);
-  }
-  return raw;
-}
-
-function problems(stack: string, mutate: (raw: Record<string, any>) => void): { path: string; message: string }[] {
-  const raw = rawOf(stack);
-  mutate(raw);
-  try {
-    parsePlatformConfig(raw, stack);
-  } catch (e) {
-    if (e instanceof ConfigError) return [...e.issues];
-    throw e;
-  }
-  return [];
-}
 
 describe("committed stacks", () => {
   it("has dev, staging and prod", () => {

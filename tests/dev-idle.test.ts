@@ -15,38 +15,18 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { allocatable } from "../infra/capacity";
 import { HOURS_PER_MONTH, requireInstanceType } from "../infra/catalog/instances";
-import { ConfigError, parsePlatformConfig, PROJECT } from "../infra/config";
 import { cpuPoolMinReplicaLines, estimateCost, parseQuantity } from "../infra/cost";
 import { plan } from "../stacks/plan/plan";
 import { buildModel } from "./cluster/model";
 import { admittingShapes, nodeSources, podRequests } from "./cluster/scheduling";
 import { one, planOf, readStackConfig, stack, stackWith, STACKS, type RunResult } from "./support/stacks";
+import { problems } from "./support/config";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const MNG = "eks:index:ManagedNodeGroup";
 const monthly = (hourly: number) => Math.round(hourly * HOURS_PER_MONTH * 100) / 100;
 
 /** The stack file's config map as parsePlatformConfig takes it. */
-function rawOf(name: string): Record<string, any> {
-  const raw: Record<string, any> = {};
-  for (const [k, v] of Object.entries(readStackConfig(name))) {
-    if (k === "aws:region") raw.region = v;
-    else if (k.startsWith(`${PROJECT}:`)) raw[k.slice(PROJECT.length + 1)] = structuredClone(v);
-  }
-  return raw;
-}
-
-function problems(name: string, mutate: (raw: Record<string, any>) => void): { path: string; message: string }[] {
-  const raw = rawOf(name);
-  mutate(raw);
-  try {
-    parsePlatformConfig(raw, name);
-  } catch (e) {
-    if (e instanceof ConfigError) return [...e.issues];
-    throw e;
-  }
-  return [];
-}
 
 /** Dev as it was before issue 14 section 7: TEI on Karpenter's CPU pool at 2 CPU / 4 GiB, system nodes on demand. */
 const devBefore = (raw: Record<string, any>) => {

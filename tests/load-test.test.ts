@@ -26,7 +26,7 @@ import {
 } from "../components/load-test";
 import { declaredFlows } from "../components/platform-flows";
 import { platformReadPaths } from "../components/secrets";
-import { ConfigError, parsePlatformConfig, PROJECT, type PlatformConfig } from "../infra/config";
+import { type PlatformConfig } from "../infra/config";
 import { IMAGES, imageRef } from "../infra/catalog/versions";
 import { calibrate, fold, parseResult, type ThroughputPoint } from "../stacks/plan/calibrate";
 import { admissionProblems } from "./cluster/admission";
@@ -35,31 +35,12 @@ import { networkProblems } from "./cluster/network";
 import { orderingProblems } from "./cluster/ordering";
 import { referenceProblems } from "./cluster/references";
 import { secretsProblems } from "./cluster/secrets";
-import { ofType, readStackConfig, stack, STACKS, stackWith } from "./support/stacks";
+import { ofType, stack, STACKS, stackWith } from "./support/stacks";
+import { configOf, problems } from "./support/config";
 
 const FIXTURES = path.resolve(__dirname, "fixtures", "load-test");
 const RESULT = path.join(FIXTURES, "result.json");
 const KEY_REF = "llm-platform/staging/load-test#api-key";
-
-function configOf(name: string, mutate: (raw: Record<string, any>) => void = () => {}): PlatformConfig {
-  const raw: Record<string, any> = {};
-  for (const [k, v] of Object.entries(readStackConfig(name))) {
-    if (k === "aws:region") raw.region = v;
-    else if (k.startsWith(`${PROJECT}:`)) raw[k.slice(PROJECT.length + 1)] = structuredClone(v);
-  }
-  mutate(raw);
-  return parsePlatformConfig(raw, name);
-}
-
-function problems(name: string, mutate: (raw: Record<string, any>) => void): { path: string; message: string }[] {
-  try {
-    configOf(name, mutate);
-  } catch (e) {
-    if (e instanceof ConfigError) return [...e.issues];
-    throw e;
-  }
-  return [];
-}
 
 describe("loadTest config", () => {
   it("is off by default: no load-test object in any committed stack, no load-test flow", async () => {

@@ -18,7 +18,7 @@ import {
   ragServiceMonitor,
   type RagEndpoints,
 } from "../components/rag";
-import { ConfigError, parsePlatformConfig, PROJECT, type PlatformConfig } from "../infra/config";
+import { type PlatformConfig } from "../infra/config";
 import { HELM_RELEASE_TYPE } from "../stacks/plan/render";
 import { admissionProblems } from "./cluster/admission";
 import { buildModel } from "./cluster/model";
@@ -26,7 +26,8 @@ import { networkProblems } from "./cluster/network";
 import { orderingProblems } from "./cluster/ordering";
 import { referenceProblems } from "./cluster/references";
 import { secretsProblems } from "./cluster/secrets";
-import { ofType, readStackConfig, stack, STACKS, stackWith, type RunResult } from "./support/stacks";
+import { ofType, stack, STACKS, stackWith, type RunResult } from "./support/stacks";
+import { configOf, problems } from "./support/config";
 
 const ENDPOINTS: RagEndpoints = {
   milvus: "milvus.vectordb.svc:19530",
@@ -35,31 +36,6 @@ const ENDPOINTS: RagEndpoints = {
   gateway: "http://litellm.gateway.svc:4000",
   otlpTraces: OTLP_HTTP_TRACES_ENDPOINT,
 };
-
-function rawOf(name: string): Record<string, any> {
-  const raw: Record<string, any> = {};
-  for (const [k, v] of Object.entries(readStackConfig(name))) {
-    if (k === "aws:region") raw.region = v;
-    else if (k.startsWith(`${PROJECT}:`)) raw[k.slice(PROJECT.length + 1)] = structuredClone(v);
-  }
-  return raw;
-}
-
-function configOf(name: string, mutate: (raw: Record<string, any>) => void = () => {}): PlatformConfig {
-  const raw = rawOf(name);
-  mutate(raw);
-  return parsePlatformConfig(raw, name);
-}
-
-function problems(name: string, mutate: (raw: Record<string, any>) => void): { path: string; message: string }[] {
-  try {
-    configOf(name, mutate);
-  } catch (e) {
-    if (e instanceof ConfigError) return [...e.issues];
-    throw e;
-  }
-  return [];
-}
 
 describe("rag config file (pure builder)", () => {
   it("renders the stack's rag area into the service's config keys, valid for the service's own schema", async () => {

@@ -7,19 +7,11 @@
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml, stringify } from "yaml";
 import { LITELLM_ENVELOPE_BYTES, largestMaxModelLen, safetyLimits, safetyServiceConfig } from "../components/safety";
-import { parsePlatformConfig, PROJECT, type PlatformConfig } from "../infra/config";
+import { parsePlatformConfig, type PlatformConfig } from "../infra/config";
 import { configSchema, resolveConfig } from "../services/safety/src/config";
 import { DEFAULT_LIST_IDS } from "../services/safety/src/defaults";
-import { readStackConfig, STACKS } from "./support/stacks";
-
-function rawOf(stack: string): Record<string, any> {
-  const raw: Record<string, any> = {};
-  for (const [k, v] of Object.entries(readStackConfig(stack))) {
-    if (k === "aws:region") raw.region = v;
-    else if (k.startsWith(`${PROJECT}:`)) raw[k.slice(PROJECT.length + 1)] = structuredClone(v);
-  }
-  return raw;
-}
+import { STACKS } from "./support/stacks";
+import { rawOf } from "./support/config";
 
 const cfgOf = (stack: string): PlatformConfig => parsePlatformConfig(rawOf(stack), stack);
 /** What the ConfigMap holds, read back as the service reads it. */

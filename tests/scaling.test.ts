@@ -21,20 +21,12 @@ import {
   type ModelServerSpec,
 } from "../components/model-server";
 import { MODELS, type LlmModelKey } from "../infra/catalog/models";
-import { ConfigError, parsePlatformConfig, PROJECT, type PlatformConfig } from "../infra/config";
+import { ConfigError, parsePlatformConfig, type PlatformConfig } from "../infra/config";
 import * as pol from "../policies/scaling";
 import { runPolicies } from "../stacks/plan/policies";
 import { awsProvider, managedNodeGroup, res, urnOf } from "./support/policy-harness";
-import { readStackConfig } from "./support/stacks";
+import { rawOf } from "./support/config";
 
-function rawOf(stack: string): Record<string, any> {
-  const raw: Record<string, any> = {};
-  for (const [k, v] of Object.entries(readStackConfig(stack))) {
-    if (k === "aws:region") raw.region = v;
-    else if (k.startsWith(`${PROJECT}:`)) raw[k.slice(PROJECT.length + 1)] = structuredClone(v);
-  }
-  return raw;
-}
 const cfgOf = (stack: string): PlatformConfig => parsePlatformConfig(rawOf(stack), stack);
 
 function specOf(c: PlatformConfig, key: LlmModelKey, over: Partial<ModelServerSpec> = {}): ModelServerSpec {
