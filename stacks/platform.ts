@@ -48,6 +48,8 @@ export interface Platform {
   readonly serving: Serving;
   readonly rag?: RagService;
   readonly edge?: Edge;
+  readonly budgets: Budgets;
+  readonly loadTest?: LoadTest;
 }
 
 export function createPlatform(config: PlatformConfig): Platform {
@@ -55,7 +57,7 @@ export function createPlatform(config: PlatformConfig): Platform {
   const awsProvider = new aws.Provider("aws", { region: config.region as aws.Region, defaultTags: { tags } });
   const withAws: pulumi.ComponentResourceOptions = { providers: [awsProvider] };
   // Run-time money guardrails: AWS Budgets and Cost Anomaly Detection over this stack's cost tags.
-  new Budgets("budget", { budget: config.budget, tags, name: config.cluster.name }, withAws);
+  const budgets = new Budgets("budget", { budget: config.budget, tags, name: config.cluster.name }, withAws);
 
   const network = new Network("network", { config: config.network, clusterName: config.cluster.name, region: config.region }, withAws);
 
@@ -221,12 +223,13 @@ export function createPlatform(config: PlatformConfig): Platform {
 
   // Load-test Jobs generated from the models' SLOs (loadTest.enabled, off by default): each model
   // straight to vLLM and through the gateway; results to the weights bucket (components/load-test.ts).
-  if (config.loadTest.enabled)
-    new LoadTest(
+  const loadTest = config.loadTest.enabled
+    ? new LoadTest(
       "load-test",
       { config, weightsBucket: serving.weightsBucket, secretStore: secrets.store, k8sProvider, dependsOn: [ns.inference, serving, ...(edge ? [edge] : []), ...networkSecurity.meshReady] },
       withAws,
-    );
+    )
+    : undefined;
 
   return {
     config,
@@ -245,5 +248,7 @@ export function createPlatform(config: PlatformConfig): Platform {
     serving,
     ...(rag ? { rag } : {}),
     ...(edge ? { edge } : {}),
+    budgets,
+    ...(loadTest ? { loadTest } : {}),
   };
 }

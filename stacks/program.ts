@@ -42,6 +42,11 @@ export interface StackOutputs {
   readonly gatewayServiceUrl?: string;
   readonly postgresHost?: pulumi.Output<string>;
   readonly redisHost?: pulumi.Output<string>;
+  /** The AWS Budgets budget and the Cost Anomaly Detection monitor over this stack's cost tags. */
+  readonly costBudgetName: pulumi.Output<string>;
+  readonly costAnomalyMonitorArn: pulumi.Output<string>;
+  /** Where the load-test Jobs write their results (loadTest.enabled): s3://.../load-tests/<runId>/. */
+  readonly loadTestResults?: pulumi.Output<string>;
 }
 
 export function program(): StackOutputs {
@@ -72,5 +77,8 @@ export function program(): StackOutputs {
     ...(p.edge
       ? { gatewayHostname: p.edge.gatewayHostname, gatewayServiceUrl: p.edge.gatewayServiceUrl, postgresHost: p.edge.postgresHost, redisHost: p.edge.redisHost }
       : {}),
+    costBudgetName: p.budgets.budgetName,
+    costAnomalyMonitorArn: p.budgets.anomalyMonitor.arn,
+    ...(p.loadTest ? { loadTestResults: p.loadTest.resultsPrefix } : {}),
   };
 }

@@ -170,6 +170,9 @@ describe.each(STACKS)("budgets in %s", (name) => {
     // The subscription waits for the monitor: its ARN is the monitor's output.
     expect(sub.inputs.monitorArnLists).toHaveLength(1);
     expect(sub.inputs.monitorArnLists[0]).toMatch(/anomalymonitor/);
+    // Documented stack outputs (README "Stack outputs").
+    expect(r.outputs.costBudgetName).toBe(`llm-platform-${name}-monthly-cost`);
+    expect(r.outputs.costAnomalyMonitorArn).toBe(sub.inputs.monitorArnLists[0]);
   });
 });
 

@@ -116,6 +116,8 @@ describe("the load-test Jobs (staging, loadTest on)", async () => {
 
   it("one Job per model, named by the run id, with the pinned images and two runs in sequence", () => {
     expect(models.length).toBeGreaterThan(0);
+    // The documented stack output (README "Stack outputs") names where the results go.
+    expect(r.outputs.loadTestResults).toMatch(/^s3:\/\/.+\/load-tests\/staging-1\/$/);
     expect(jobs.map((j) => j.inputs.metadata.name).sort()).toEqual(models.map((k) => `load-test-${k}-staging-1`).sort());
     for (const j of jobs) {
       const spec = j.inputs.spec.template.spec;
