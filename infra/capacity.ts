@@ -136,6 +136,8 @@ export interface CapacityProblem {
 interface SimNode {
   readonly source: NodeSource;
   readonly type: InstanceType;
+  /** Launched by Karpenter (not one of a managed group's minNodes). */
+  readonly launched: boolean;
   free: Resources;
 }
 
@@ -156,15 +158,15 @@ function weakest(types: readonly string[]): InstanceType {
 function baselineNodes(groups: readonly NodeGroupSupply[]): SimNode[] {
   return groups.flatMap((g) => {
     const t = weakest(g.instanceTypes);
-    return Array.from({ length: g.minNodes }, () => ({ source: { kind: "nodeGroup" as const, name: g.name }, type: t, free: allocatable(t) }));
+    return Array.from({ length: g.minNodes }, () => ({ source: { kind: "nodeGroup" as const, name: g.name }, type: t, launched: false, free: allocatable(t) }));
   });
 }
 
-function place(d: GpuDemand, nodes: SimNode[]): boolean {
+/** Places one replica of `d` on the first node with room; the node, or undefined. */
+function place(d: GpuDemand, nodes: SimNode[]): SimNode | undefined {
   const n = nodes.find((x) => d.admits(x.source, x.type) && fits(x.free, d.requests));
-  if (!n) return false;
-  n.free = minus(n.free, d.requests);
-  return true;
+  if (n) n.free = minus(n.free, d.requests);
+  return n;
 }
 
 /** Replicas of `d` that fit one empty node of `t`. */
@@ -185,7 +187,7 @@ function launch(d: GpuDemand, pools: readonly NodePoolSupply[], used: Map<string
     const t = candidates[0];
     if (!t) continue;
     used.set(p.name, plus(u, asResources(t)));
-    nodes.push({ source: { kind: "nodePool", name: p.name }, type: t, free: allocatable(t) });
+    nodes.push({ source: { kind: "nodePool", name: p.name }, type: t, launched: true, free: allocatable(t) });
     return true;
   }
   return false;
@@ -208,6 +210,45 @@ function groupsText(b: { names: string[]; gpus: number }, sharedWith: string[]):
   if (b.names.length === 0) return "no node group admits it";
   const shared = sharedWith.length ? `, shared with ${sharedWith.join(", ")}` : "";
   return `node group${b.names.length > 1 ? "s" : ""} ${b.names.join(", ")} hold${b.names.length > 1 ? "" : "s"} ${b.gpus} at minNodes${shared}`;
+}
+
+/** Where a replica landed: a managed group's node or a node Karpenter launched. */
+export interface PlacedNode {
+  readonly source: NodeSource;
+  readonly type: InstanceType;
+  readonly launched: boolean;
+}
+
+export interface Placement {
+  /** Per demand subject ("models.gpt-oss-20b"), the node each placed replica landed on. */
+  readonly replicas: ReadonlyMap<string, readonly PlacedNode[]>;
+  /** Karpenter nodes launched to place them. */
+  readonly launched: readonly PlacedNode[];
+}
+
+/**
+ * Places every demand's `which` replicas, all at once: larger replicas first, then by subject;
+ * the managed groups at minNodes first-fit, then one Karpenter node at a time from the
+ * highest-weight GPU NodePool, its cheapest type per replica within the pool's limits. Replicas
+ * that fit nowhere are left out ({@link capacityProblems} reports them). The capacity rule, the
+ * cost model's baseline and unit economics (infra/unit-economics.ts) all place this way.
+ */
+export function placeReplicas(groups: readonly NodeGroupSupply[], pools: readonly NodePoolSupply[], demands: readonly GpuDemand[], which: "min" | "max"): Placement {
+  const order = [...demands].sort((a, b) => b.requests.gpus - a.requests.gpus || (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
+  const nodes = baselineNodes(groups);
+  const used = new Map<string, Resources>();
+  const replicas = new Map<string, PlacedNode[]>();
+  for (const d of order) {
+    const landed: PlacedNode[] = [];
+    const want = which === "min" ? d.replicas.min : d.replicas.max;
+    while (landed.length < want) {
+      const n = place(d, nodes) ?? (launch(d, pools, used, nodes) ? place(d, nodes) : undefined);
+      if (!n) break;
+      landed.push(n);
+    }
+    replicas.set(d.subject, landed);
+  }
+  return { replicas, launched: nodes.filter((n) => n.launched) };
 }
 
 /**
@@ -253,12 +294,10 @@ export function capacityProblems(groups: readonly NodeGroupSupply[], pools: read
   }
 
   // replicas.max on the groups at minNodes plus Karpenter within its limits, everything at max at once.
-  const nodes = baselineNodes(groups);
-  const used = new Map<string, Resources>();
+  const atMax = placeReplicas(groups, pools, demands, "max");
   for (const d of order) {
     const offering = offeringPools(d, pools);
-    let placed = 0;
-    while (placed < d.replicas.max && (place(d, nodes) || (launch(d, pools, used, nodes) && place(d, nodes)))) placed++;
+    const placed = atMax.replicas.get(d.subject)!.length;
     const b = baselineGpus(d, groups);
     const types = b.types.length ? b.types.join(", ") : `a type with ${d.gpu} GPUs`;
     if (placed < d.replicas.max) {
@@ -322,12 +361,24 @@ export function configDemands(c: CapacityConfig): GpuDemand[] {
   return out;
 }
 
-/** The capacity problems of a config, with the key path each belongs to. */
-export function configCapacityProblems(c: CapacityConfig): { path: string; message: string }[] {
+/** The config's managed GPU groups (at minNodes) and enabled Karpenter GPU NodePools. */
+export function configSupply(c: Pick<CapacityConfig, "gpuPools" | "karpenter">): { groups: NodeGroupSupply[]; pools: NodePoolSupply[] } {
   const groups = Object.entries(c.gpuPools).map(([name, p]) => ({ name, instanceTypes: p.instanceTypes, minNodes: p.minNodes }));
   const pools = GPU_NODEPOOLS.filter((p) => c.karpenter[p.key].enabled).map((p) => {
     const n = c.karpenter[p.key];
     return { name: p.name, configKey: `karpenter.${p.key}`, weight: n.weight, instanceTypes: n.instanceTypes, limits: { cpu: n.limits.cpu, memoryGiB: n.limits.memoryGiB, gpus: n.limits.gpus } };
   });
+  return { groups, pools };
+}
+
+/** Where the config's GPU replicas land at `which` ({@link placeReplicas}). */
+export function configPlacement(c: CapacityConfig, which: "min" | "max"): Placement {
+  const { groups, pools } = configSupply(c);
+  return placeReplicas(groups, pools, configDemands(c), which);
+}
+
+/** The capacity problems of a config, with the key path each belongs to. */
+export function configCapacityProblems(c: CapacityConfig): { path: string; message: string }[] {
+  const { groups, pools } = configSupply(c);
   return capacityProblems(groups, pools, configDemands(c)).map((p) => ({ path: `${p.subject}.${p.field}`, message: p.message }));
 }

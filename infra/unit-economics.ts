@@ -26,9 +26,9 @@
  *
  * Pure; imports only the catalogs, config types and infra/capacity.ts (ground floor).
  */
-import { allocatable, configDemands, GPU_NODEPOOLS, smallestGpuType, type CapacityConfig, type GpuDemand, type Resources } from "./capacity";
+import { configPlacement, smallestGpuType, type CapacityConfig, type PlacedNode as CapacityPlacedNode } from "./capacity";
 import { HOSTED_REFERENCE_PRICES } from "./catalog/hosted-prices";
-import { HOURS_PER_MONTH, requireInstanceType, type GpuModel, type InstanceType } from "./catalog/instances";
+import { HOURS_PER_MONTH, type GpuModel, type InstanceType } from "./catalog/instances";
 import type { LlmModelKey } from "./catalog/models";
 import { replicaThroughputAtSlo, type Basis, type ReplicaThroughput } from "./catalog/throughput";
 import type { ModelConfig, PlatformConfig } from "./config";
@@ -60,12 +60,8 @@ export type UnitEconomicsConfig = CapacityConfig &
 
 export type CapacityKind = "spot" | "on-demand";
 
-export interface PlacedNode {
-  readonly source: { readonly kind: "nodeGroup" | "nodePool"; readonly name: string };
-  readonly type: InstanceType;
+export interface PlacedNode extends CapacityPlacedNode {
   readonly capacity: CapacityKind;
-  /** Launched by Karpenter (not part of a managed group's minNodes). */
-  readonly launched: boolean;
 }
 
 export interface Placement {
@@ -75,74 +71,18 @@ export interface Placement {
   readonly launched: readonly PlacedNode[];
 }
 
-const fits = (free: Resources, r: Resources) => free.cpu >= r.cpu && free.memoryGiB >= r.memoryGiB && free.gpus >= r.gpus;
-const minus = (a: Resources, b: Resources): Resources => ({ cpu: a.cpu - b.cpu, memoryGiB: a.memoryGiB - b.memoryGiB, gpus: a.gpus - b.gpus });
-const plus = (a: Resources, b: Resources): Resources => ({ cpu: a.cpu + b.cpu, memoryGiB: a.memoryGiB + b.memoryGiB, gpus: a.gpus + b.gpus });
-const asResources = (t: InstanceType): Resources => ({ cpu: t.vcpu, memoryGiB: t.memoryGiB, gpus: t.gpu?.count ?? 0 });
-
 /**
- * Places every GPU demand's `which` replicas as infra/capacity.ts `capacityProblems` does:
- * larger replicas first, then by subject; managed groups at minNodes (each node at the group's
- * weakest type) first-fit; then one Karpenter node at a time from the highest-weight GPU NodePool,
- * its cheapest type per replica within the pool's limits. Replicas that fit nowhere are left out
- * (the capacity cross-check reports them). The same steps as capacity.ts, which keeps them
- * private; tests/unit-economics.test.ts holds the two to the same answer on every stack.
+ * Where every GPU demand's `which` replicas land, by the capacity rule's own placement
+ * (infra/capacity.ts `configPlacement`), with each node's capacity type: a managed group's
+ * `capacityType`, or the Karpenter pool's (gpu-spot is spot).
  */
 export function placeGpuReplicas(c: CapacityConfig, which: "min" | "max"): Placement {
-  const demands = configDemands(c);
-  const order = [...demands].sort((a, b) => b.requests.gpus - a.requests.gpus || (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0));
-  type Sim = PlacedNode & { free: Resources };
-  const nodes: Sim[] = Object.entries(c.gpuPools).flatMap(([name, g]) => {
-    const t = g.instanceTypes
-      .map(requireInstanceType)
-      .reduce((a, b) => ((b.gpu?.count ?? 0) - (a.gpu?.count ?? 0) || b.vcpu - a.vcpu || b.memoryGiB - a.memoryGiB) < 0 ? b : a);
-    const capacity: CapacityKind = g.capacityType === "SPOT" ? "spot" : "on-demand";
-    return Array.from({ length: g.minNodes }, () => ({ source: { kind: "nodeGroup" as const, name }, type: t, capacity, launched: false, free: allocatable(t) }));
+  const kind = (n: CapacityPlacedNode): PlacedNode => ({
+    ...n,
+    capacity: n.source.kind === "nodeGroup" ? (c.gpuPools[n.source.name]?.capacityType === "SPOT" ? "spot" : "on-demand") : n.source.name === "gpu-spot" ? "spot" : "on-demand",
   });
-  const pools = GPU_NODEPOOLS.filter((p) => c.karpenter[p.key].enabled)
-    .map((p) => {
-      const capacity: CapacityKind = p.key === "gpuSpot" ? "spot" : "on-demand";
-      return { name: p.name, n: c.karpenter[p.key], capacity };
-    })
-    .sort((a, b) => b.n.weight - a.n.weight);
-  const used = new Map<string, Resources>();
-  const slots = (d: GpuDemand, t: InstanceType) => {
-    const a = allocatable(t);
-    const r = d.requests;
-    return Math.floor(Math.min(r.gpus > 0 ? a.gpus / r.gpus : Infinity, r.cpu > 0 ? a.cpu / r.cpu : Infinity, r.memoryGiB > 0 ? a.memoryGiB / r.memoryGiB : Infinity));
-  };
-  const place = (d: GpuDemand): Sim | undefined => {
-    const n = nodes.find((x) => d.admits(x.source, x.type) && fits(x.free, d.requests));
-    if (n) n.free = minus(n.free, d.requests);
-    return n;
-  };
-  const launch = (d: GpuDemand): boolean => {
-    for (const p of pools) {
-      const u = used.get(p.name) ?? { cpu: 0, memoryGiB: 0, gpus: 0 };
-      const limits = { cpu: p.n.limits.cpu, memoryGiB: p.n.limits.memoryGiB, gpus: p.n.limits.gpus };
-      const t = p.n.instanceTypes
-        .map(requireInstanceType)
-        .filter((x) => d.admits({ kind: "nodePool", name: p.name }, x) && slots(d, x) > 0 && fits(limits, plus(u, asResources(x))))
-        .sort((a, b) => a.onDemandHourlyUsd / slots(d, a) - b.onDemandHourlyUsd / slots(d, b))[0];
-      if (!t) continue;
-      used.set(p.name, plus(u, asResources(t)));
-      nodes.push({ source: { kind: "nodePool", name: p.name }, type: t, capacity: p.capacity, launched: true, free: allocatable(t) });
-      return true;
-    }
-    return false;
-  };
-  const replicas = new Map<string, PlacedNode[]>();
-  for (const d of order) {
-    const landed: PlacedNode[] = [];
-    const want = which === "min" ? d.replicas.min : d.replicas.max;
-    while (landed.length < want) {
-      const n = place(d) ?? (launch(d) ? place(d) : undefined);
-      if (!n) break;
-      landed.push(n);
-    }
-    replicas.set(d.subject, landed);
-  }
-  return { replicas, launched: nodes.filter((n) => n.launched) };
+  const p = configPlacement(c, which);
+  return { replicas: new Map([...p.replicas].map(([k, v]) => [k, v.map(kind)])), launched: p.launched.map(kind) };
 }
 
 /**
