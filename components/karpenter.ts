@@ -263,8 +263,6 @@ export function gpuClassWarmStart(k: PlatformConfig["karpenter"], ws: WarmStartC
 }
 
 export type NodePoolKind = "gpu-spot" | "gpu-on-demand" | "cpu";
-/** The CPU NodePool; its nodes carry llm-platform.io/pool=cpu. */
-export const CPU_NODEPOOL: NodePoolKind = "cpu";
 
 /** A Karpenter v1 NodePool from its config. */
 export function nodePool(kind: NodePoolKind, cfg: NodePoolConfig, nodeClassName: string): INodePool {

@@ -41,7 +41,7 @@ import { recommendedLabels } from "./labels";
 import { API_KEY_SECRET, deploymentName } from "./model-server";
 import { NAMESPACES } from "./namespaces";
 import { PORTS, WORKLOAD } from "./network-security";
-import { gpuOf, POOL_LABEL } from "./node-groups";
+import { cpuNodeAffinity, gpuOf } from "./node-groups";
 import { containerSecurityContext, podSecurityContext } from "./pod-security";
 import { parseVaultRef, Secrets } from "./secrets";
 import { awsCliEnv, weightsPrefix } from "./weights";
@@ -306,7 +306,7 @@ export function loadTestJob(s: LoadTestJobSpec): k8s.batch.v1.JobArgs {
         spec: {
           serviceAccountName: LOAD_TEST_SA,
           restartPolicy: "Never",
-          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: "In", values: ["cpu", "system"] }] }] } } },
+          affinity: { nodeAffinity: cpuNodeAffinity() },
           securityContext: podSecurityContext({ ...hardening, fsGroup: UID }),
           initContainers: [
             {

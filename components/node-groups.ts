@@ -34,6 +34,16 @@ export const GPU_LABEL = "llm-platform.io/gpu";
 export const GPU_PRESENT_LABEL = "nvidia.com/gpu.present";
 export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true" } as const;
 export const SYSTEM_POOL = "system";
+/** The pool label value of the Karpenter CPU NodePool's nodes (components/karpenter.ts). */
+export const CPU_POOL = "cpu";
+
+/**
+ * Required node affinity for CPU workloads: the system group or Karpenter's CPU NodePool, never a
+ * GPU node (the scheduling check in tests/cluster proves where each lands).
+ */
+export function cpuNodeAffinity(): { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: { matchExpressions: { key: string; operator: string; values: string[] }[] }[] } } {
+  return { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: "In", values: [CPU_POOL, SYSTEM_POOL] }] }] } };
+}
 
 export const AMI_TYPE = { gpu: "AL2023_x86_64_NVIDIA", cpu: "AL2023_x86_64_STANDARD" } as const;
 

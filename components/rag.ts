@@ -36,7 +36,7 @@ import { GATEWAY_INGRESS_GROUP, GATEWAY_INGRESS_ORDER, GATEWAY_PODS, GATEWAY_POR
 import { recommendedLabels } from "./labels";
 import { NAMESPACES } from "./namespaces";
 import { PORTS, scrapeFlow, WORKLOAD } from "./network-security";
-import { POOL_LABEL } from "./node-groups";
+import { cpuNodeAffinity } from "./node-groups";
 import { containerSecurityContext, podSecurityContext } from "./pod-security";
 import { contextHash } from "./safety";
 import { generatedRef, parseVaultRef, Secrets } from "./secrets";
@@ -123,7 +123,7 @@ export function ragDeployment(cfg: RagConfig, namespace: string, image: pulumi.I
         spec: {
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: 30,
-          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: "In", values: ["cpu", "system"] }] }] } } },
+          affinity: { nodeAffinity: cpuNodeAffinity() },
           topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }],
           // The distroless image's nonroot user (services/rag/Dockerfile USER 65532:65532).
           securityContext: podSecurityContext({ runAsUser: 65532, runAsGroup: 65532 }),
@@ -247,7 +247,7 @@ export function ragEvaluationJob(cfg: RagConfig, namespace: string, image: pulum
         spec: {
           restartPolicy: "Never",
           automountServiceAccountToken: false,
-          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: "In", values: ["cpu", "system"] }] }] } } },
+          affinity: { nodeAffinity: cpuNodeAffinity() },
           securityContext: podSecurityContext({ runAsUser: 65532, runAsGroup: 65532 }),
           containers: [
             {

@@ -20,7 +20,7 @@ import type { IServiceMonitor } from "@kubernetes-models/prometheus-operator/mon
 import type { PlatformConfig } from "../infra/config";
 import { recommendedLabels } from "./labels";
 import { PORTS } from "./network-security";
-import { POOL_LABEL } from "./node-groups";
+import { cpuNodeAffinity } from "./node-groups";
 import { cpuHpa, metricsServicePorts, serviceMonitor } from "./workload-objects";
 import { flow, tcp, type Flow, type Peers } from "./flows";
 import { NAMESPACES } from "./namespaces";
@@ -118,7 +118,7 @@ export function safetyDeployment(cfg: SafetyConfig, namespace: string, image: pu
         spec: {
           automountServiceAccountToken: false,
           terminationGracePeriodSeconds: 30,
-          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: "In", values: ["cpu", "system"] }] }] } } },
+          affinity: { nodeAffinity: cpuNodeAffinity() },
           topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }],
           // The distroless image's nonroot user (services/safety/Dockerfile).
           securityContext: podSecurityContext({ runAsUser: 65532, runAsGroup: 65532 }),

@@ -27,8 +27,7 @@ import { PrivateBucket } from "./bucket";
 import { policyDocument } from "./iam";
 import { recommendedLabels } from "./labels";
 import { HF_TOKEN_SECRET } from "./model-server";
-import { CPU_NODEPOOL } from "./karpenter";
-import { POOL_LABEL, SYSTEM_POOL } from "./node-groups";
+import { cpuNodeAffinity } from "./node-groups";
 import { podIdentityRole } from "./workload-identity";
 import { containerSecurityContext, podSecurityContext, type Hardening } from "./pod-security";
 
@@ -219,7 +218,7 @@ export function syncJob(s: SyncJobSpec): k8s.batch.v1.JobArgs {
           restartPolicy: "OnFailure",
           // The system nodes, or Karpenter's CPU pool when they are full (dev packs TEI beside
           // them): a re-sync must not wait for room that never comes.
-          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: POOL_LABEL, operator: "In", values: [SYSTEM_POOL, CPU_NODEPOOL] }] }] } } },
+          affinity: { nodeAffinity: cpuNodeAffinity() },
           securityContext: podSecurityContext(ROOT_IMAGES),
           initContainers: [
             {
